@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Calltracking.Edge.Host.Migrations;
+using Calltracking.Edge.Host.Projects;
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Host.Cli;
+
+/// <summary>
+/// Operator commands on the same executable: <c>migrate</c>, <c>project create|list</c>, <c>key issue</c>.
+/// They read the same configuration (appsettings, environment) as the service.
+/// </summary>
+public static class EdgeCli
+{
+    private static readonly string[] Commands = ["migrate", "project", "key"];
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var root = new RootCommand("Calltracking Edge: run without a command to start the service.");
+
+        var migrate = new Command("migrate", "Apply pending PostgreSQL schema migrations and exit.");
+        migrate.SetAction((_, token) => WithServicesAsync(error, async services =>
+        {
+            var applied = await services.GetRequiredService<MigrationRunner>().ApplyAsync(token);
+            await output.WriteLineAsync(applied.Count == 0
+                ? "schema is up to date"
+                : $"applied {applied.Count} migration(s): {string.Join(", ", applied.Select(v => v.ToString("D4", CultureInfo.InvariantCulture)))}");
+            return 0;
+        }));
+        root.Subcommands.Add(migrate);
+
+        var project = new Command("project", "Manage projects.");
+        var nameOption = new Option<string>("--name") { Description = "Project name.", Required = true };
+        var create = new Command("create", "Create a project; prints its id and a new API key.") { nameOption };
+        create.SetAction((parse, token) => WithServicesAsync(error, async services =>
+        {
+            var name = parse.GetValue(nameOption) ?? string.Empty;
+            try
+            {
+                ProjectStore.ValidateName(name);
+            }
+            catch (ArgumentException ex)
+            {
+                await error.WriteLineAsync($"--name: {ex.Message}");
+                return 2;
+            }
+
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(token);
+            var (id, key) = await services.GetRequiredService<ProjectStore>().CreateAsync(name, token);
+            await output.WriteLineAsync($"project_id={id}");
+            await output.WriteLineAsync($"api_key={key}");
+            return 0;
+        }));
+        var list = new Command("list", "List projects.");
+        list.SetAction((_, token) => WithServicesAsync(error, async services =>
+        {
+            foreach (var p in await services.GetRequiredService<ProjectStore>().ListAsync(token))
+            {
+                await output.WriteLineAsync(FormattableString.Invariant($"{p.Id}\t{p.Name}\tkeys={p.ActiveKeys}\tcreated={p.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}"));
+            }
+
+            return 0;
+        }));
+        project.Subcommands.Add(create);
+        project.Subcommands.Add(list);
+        root.Subcommands.Add(project);
+
+        var key = new Command("key", "Manage API keys.");
+        var projectOption = new Option<long>("--project") { Description = "Project id.", Required = true };
+        var issue = new Command("issue", "Issue a new API key for a project.") { projectOption };
+        issue.SetAction((parse, token) => WithServicesAsync(error, async services =>
+        {
+            var projectId = parse.GetValue(projectOption);
+            var issued = await services.GetRequiredService<ProjectStore>().IssueKeyAsync(projectId, token);
+            if (issued is null)
+            {
+                await error.WriteLineAsync($"--project: project {projectId} does not exist");
+                return 3;
+            }
+
+            await output.WriteLineAsync($"api_key={issued}");
+            return 0;
+        }));
+        key.Subcommands.Add(issue);
+        root.Subcommands.Add(key);
+
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        return await root.Parse(args).InvokeAsync(configuration);
+    }
+
+    private static async Task<int> WithServicesAsync(TextWriter error, Func<IServiceProvider, Task<int>> action)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddEdgeCore(builder.Configuration);
+        using var host = builder.Build();
+        try
+        {
+            // Options are validated here as the service does at start, so a bad setting is named, not a stack trace.
+            _ = host.Services.GetRequiredService<IOptions<Configuration.PostgresOptions>>().Value;
+            return await action(host.Services);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await error.WriteLineAsync($"configuration error: {string.Join("; ", ex.Failures)}");
+            return 2;
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            await error.WriteLineAsync($"PostgreSQL error: {ex.Message}");
+            return 4;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Calltracking.Edge.Host.Api;
+using Calltracking.Edge.Host.Configuration;
+using Calltracking.Edge.Host.Health;
+using Calltracking.Edge.Host.Migrations;
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.Host.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Calltracking.Edge.Host;
+
+/// <summary>How the edge process is put together: the services of every module and the HTTP endpoints.</summary>
+public static class EdgeComposition
+{
+    /// <summary>The services the CLI needs too: stores, migrations, projects.</summary>
+    public static IServiceCollection AddEdgeCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddEdgeStores(configuration);
+        services.AddSingleton(sp => new MigrationRunner(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            MigrationCatalog.FromModules(),
+            sp.GetRequiredService<ILogger<MigrationRunner>>()));
+        services.AddSingleton<ProjectStore>();
+        return services;
+    }
+
+    public static IServiceCollection AddEdge(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddEdgeCore(configuration);
+        services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HttpOptions>, HttpOptionsValidation>();
+        services.AddHostedService<MigrationsAtStart>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<ApiKeyFilter>();
+        return services;
+    }
+
+    public static WebApplication MapEdge(this WebApplication app)
+    {
+        app.MapEdgeHealth();
+        app.MapEdgeApi();
+        return app;
+    }
+}

@@ -1,0 +1,29 @@
+using Calltracking.Edge.Host.Configuration;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Calltracking.Edge.Host.Storage;
+
+/// <summary>The shared clients for PostgreSQL and Redis, one of each per process, used by every module.</summary>
+public static class StoreServiceCollectionExtensions
+{
+    public static IServiceCollection AddEdgeStores(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PostgresOptions>().Bind(configuration.GetSection(PostgresOptions.Section)).ValidateOnStart();
+        services.AddOptions<RedisOptions>().Bind(configuration.GetSection(RedisOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidation>();
+        services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidation>();
+
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            // abortConnect=false: the edge starts and routes calls (unattributed) while Redis is down, and the
+            // multiplexer reconnects in the background; a call is never refused because Redis is away.
+            var options = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration);
+            options.AbortOnConnectFail = false;
+            return ConnectionMultiplexer.Connect(options);
+        });
+        return services;
+    }
+}

@@ -1,0 +1,80 @@
+using Calltracking.Edge.Host.Cli;
+using Calltracking.Edge.Testing;
+
+namespace Calltracking.Edge.Host.Tests.Cli;
+
+/// <summary>The CLI reads configuration from the environment like the service, so these tests run it in order.</summary>
+[Collection(nameof(EnvironmentCollection))]
+public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
+{
+    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Environment.SetEnvironmentVariable("Postgres__ConnectionString", stores.PostgresConnectionString);
+        Environment.SetEnvironmentVariable("Redis__Configuration", stores.Redis.Configuration);
+        try
+        {
+            var exit = await EdgeCli.RunAsync(args, output, error);
+            return (exit, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Postgres__ConnectionString", null);
+            Environment.SetEnvironmentVariable("Redis__Configuration", null);
+        }
+    }
+
+    [Fact]
+    public async Task Project_create_prints_id_and_a_key_that_key_issue_complements()
+    {
+        var (exit, output, _) = await RunAsync("project", "create", "--name", "Shop");
+        Assert.Equal(0, exit);
+        var id = output.Split('\n').Single(l => l.StartsWith("project_id=", StringComparison.Ordinal))["project_id=".Length..].Trim();
+        Assert.Matches("^api_key=[0-9a-f]{64}$", output.Split('\n').Single(l => l.StartsWith("api_key=", StringComparison.Ordinal)).Trim());
+
+        var listed = await RunAsync("project", "list");
+        Assert.Contains($"{id}\tShop\tkeys=1", listed.Output, StringComparison.Ordinal);
+
+        var issued = await RunAsync("key", "issue", "--project", id);
+        Assert.Equal(0, issued.Exit);
+        Assert.Contains($"{id}\tShop\tkeys=2", (await RunAsync("project", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_is_idempotent()
+    {
+        var (exit, output, _) = await RunAsync("migrate");
+        Assert.Equal(0, exit);
+        Assert.Contains("up to date", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_issue_for_an_unknown_project_names_the_option()
+    {
+        var (exit, _, error) = await RunAsync("key", "issue", "--project", "987654");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--project", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_blank_project_name_is_refused()
+    {
+        var (exit, _, error) = await RunAsync("project", "create", "--name", "  ");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--name", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_connection_string_is_named()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await EdgeCli.RunAsync(["migrate"], output, error);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Postgres:ConnectionString", error.ToString(), StringComparison.Ordinal);
+    }
+}
+
+[CollectionDefinition(nameof(EnvironmentCollection), DisableParallelization = true)]
+public sealed class EnvironmentCollection;

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace Calltracking.Edge.Testing;
+
+/// <summary>
+/// A Redis for one test class: when <c>EDGE_TEST_REDIS</c> is set (host:port), that server with a logical database
+/// of its own (flushed first); otherwise a private <c>redis-server</c> from Debian's binary on a free loopback port,
+/// without persistence, killed on dispose.
+/// </summary>
+public sealed class RedisServer : IDisposable
+{
+    private static int databaseCounter;
+    private readonly Process? process;
+
+    private RedisServer(string endpoint, int database, Process? process)
+    {
+        Endpoint = endpoint;
+        Database = database;
+        this.process = process;
+    }
+
+    /// <summary><c>host:port</c> of the server.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The logical database reserved for the test class.</summary>
+    public int Database { get; }
+
+    /// <summary>A StackExchange.Redis configuration string selecting <see cref="Database"/>.</summary>
+    public string Configuration => $"{Endpoint},defaultDatabase={Database},abortConnect=false,connectTimeout=2000";
+
+    public static RedisServer Start()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("EDGE_TEST_REDIS");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            var database = 1 + (Interlocked.Increment(ref databaseCounter) % 15);
+            using var admin = ConnectionMultiplexer.Connect($"{fromEnvironment},allowAdmin=true");
+            admin.GetServer(admin.GetEndPoints()[0]).FlushDatabase(database);
+            return new RedisServer(fromEnvironment, database, null);
+        }
+
+        var binary = ExternalTool.Require("redis-server", "redis-server", "/usr/bin/redis-server");
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort.Tcp();
+            var psi = new ProcessStartInfo(binary)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes" })
+            {
+                psi.ArgumentList.Add(argument);
+            }
+
+            var server = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-server");
+            server.OutputDataReceived += (_, _) => { };
+            server.ErrorDataReceived += (_, _) => { };
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
+            var endpoint = $"127.0.0.1:{port}";
+            if (WaitForPing(endpoint, server))
+            {
+                return new RedisServer(endpoint, 0, server);
+            }
+
+            server.Kill();
+            server.Dispose();
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"redis-server did not answer PING on {endpoint}");
+            }
+        }
+    }
+
+    private static bool WaitForPing(string endpoint, Process server)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline && !server.HasExited)
+        {
+            try
+            {
+                using var connection = ConnectionMultiplexer.Connect($"{endpoint},abortConnect=true,connectTimeout=500");
+                connection.GetDatabase().Ping();
+                return true;
+            }
+            catch (RedisConnectionException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill();
+            process.WaitForExit(5000);
+        }
+
+        process?.Dispose();
+    }
+}
