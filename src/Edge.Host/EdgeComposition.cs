@@ -23,6 +23,7 @@ public static class EdgeComposition
             MigrationCatalog.FromModules(),
             sp.GetRequiredService<ILogger<MigrationRunner>>()));
         services.AddSingleton<ProjectStore>();
+        services.TryAddSingleton<Calltracking.Shared.Registrations.IRegistrationStore, Registrations.RedisRegistrationStore>();
         return services;
     }
 
