@@ -18,7 +18,7 @@ if [ "$build_rc" -ne 0 ]; then
 fi
 
 dotnet test Calltracking.Edge.sln -c Release --no-build --blame-hang-timeout 10m \
-  --logger "console;verbosity=normal" --results-directory artifacts/test-results 2>&1 | tee "$log"
+  --results-directory artifacts/test-results 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 awk '/^(Passed|Failed)!/{gsub(/,/,"");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1)}}
      END{printf "%d passed, %d failed\n",p,f}' "$log"
