@@ -4,6 +4,7 @@ using Calltracking.Edge.Host.Health;
 using Calltracking.Edge.Host.Migrations;
 using Calltracking.Edge.Host.Operations;
 using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.Host.Status;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ public static class EdgeComposition
     {
         app.MapEdgeHealth();
         app.MapEdgeMetrics();
+        app.MapEdgeStatus();
         app.MapEdgeApi();
         return app;
     }
