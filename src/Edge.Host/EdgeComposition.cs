@@ -5,6 +5,7 @@ using Calltracking.Edge.Host.Migrations;
 using Calltracking.Edge.Host.Operations;
 using Calltracking.Edge.Host.Projects;
 using Calltracking.Edge.Host.Status;
+using Calltracking.Edge.Sip;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,7 @@ public static class EdgeComposition
         services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HttpOptions>, HttpOptionsValidation>();
         services.AddHostedService<MigrationsAtStart>();
+        services.AddSipStack(configuration);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
         return services;

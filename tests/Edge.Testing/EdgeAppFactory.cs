@@ -15,6 +15,8 @@ public sealed class EdgeAppFactory(EdgeStoresFixture stores, IReadOnlyDictionary
         builder.UseSetting("Postgres:ConnectionString", stores.PostgresConnectionString);
         builder.UseSetting("Redis:Configuration", stores.Redis.Configuration);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Sip:UdpListen", "127.0.0.1:0");
+        builder.UseSetting("Sip:TcpListen", "127.0.0.1:0");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

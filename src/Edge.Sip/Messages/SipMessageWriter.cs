@@ -28,15 +28,21 @@ public sealed class SipMessageWriter
     public static SipMessageWriter ResponseTo(SipMessage request, int statusCode, string reason, string? toTag)
     {
         var writer = Response(statusCode, reason);
+        // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
+        foreach (var via in request.Vias)
+        {
+            writer.headers.Add(new SipHeader(SipHeaderNames.Via, via.ToString()));
+        }
+
         foreach (var header in request.Headers)
         {
-            if (header.Is(SipHeaderNames.Via) || header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
+            if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
             {
                 writer.headers.Add(header);
             }
             else if (header.Is(SipHeaderNames.To))
             {
-                if (toTag is not null && statusCode > 100 && request.To?.Tag is null)
+                if (toTag is not null && statusCode > 100 && request.To is { Tag: null })
                 {
                     writer.headers.Add(new SipHeader(SipHeaderNames.To, $"{header.Value};tag={toTag}"));
                 }

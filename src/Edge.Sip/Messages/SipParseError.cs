@@ -8,5 +8,6 @@ namespace Calltracking.Edge.Sip.Messages;
 /// </summary>
 public sealed record SipParseError(int StatusCode, string Reason, string MetricReason, SipMessage? Partial)
 {
-    public bool CanRespond => Partial is { IsRequest: true, From: not null, To: not null, CallId.Length: > 0, CSeqMethod.Length: > 0 } p && p.Vias.Count > 0 && p.Method != "ACK";
+    public bool CanRespond => Partial is { IsRequest: true, CallId.Length: > 0, CSeqMethod.Length: > 0 } p && p.Vias.Count > 0 && p.Method != "ACK"
+        && p.HasHeader(SipHeaderNames.From) && p.HasHeader(SipHeaderNames.To);
 }
