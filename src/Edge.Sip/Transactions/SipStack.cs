@@ -298,8 +298,15 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
     }
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (udp is not null)
         {
             await udp.DisposeAsync();

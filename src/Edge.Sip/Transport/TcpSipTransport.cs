@@ -213,8 +213,15 @@ public sealed partial class TcpSipTransport : IAsyncDisposable
         }
     }
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await stop.CancelAsync();
         listener.Dispose();
         foreach (var connection in connections.Values)

@@ -101,8 +101,15 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
         }
     }
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await stop.CancelAsync();
         socket.Dispose();
         await Task.WhenAll(loops).ConfigureAwait(false);
