@@ -2,6 +2,7 @@ using Calltracking.Edge.Host.Api;
 using Calltracking.Edge.Host.Configuration;
 using Calltracking.Edge.Host.Health;
 using Calltracking.Edge.Host.Migrations;
+using Calltracking.Edge.Host.Operations;
 using Calltracking.Edge.Host.Projects;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,11 +24,13 @@ public static class EdgeComposition
             MigrationCatalog.FromModules(),
             sp.GetRequiredService<ILogger<MigrationRunner>>()));
         services.AddSingleton<ProjectStore>();
+        services.TryAddSingleton<Calltracking.Shared.Registrations.IRegistrationStore, Registrations.RedisRegistrationStore>();
         return services;
     }
 
     public static IServiceCollection AddEdge(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddEdgeMetrics(configuration);
         services.AddEdgeCore(configuration);
         services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HttpOptions>, HttpOptionsValidation>();
@@ -40,6 +43,7 @@ public static class EdgeComposition
     public static WebApplication MapEdge(this WebApplication app)
     {
         app.MapEdgeHealth();
+        app.MapEdgeMetrics();
         app.MapEdgeApi();
         return app;
     }

@@ -14,6 +14,7 @@ public sealed class EdgeAppFactory(EdgeStoresFixture stores, IReadOnlyDictionary
         builder.UseEnvironment("Testing");
         builder.UseSetting("Postgres:ConnectionString", stores.PostgresConnectionString);
         builder.UseSetting("Redis:Configuration", stores.Redis.Configuration);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

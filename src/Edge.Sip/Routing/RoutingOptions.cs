@@ -1,0 +1,47 @@
+namespace Calltracking.Edge.Sip.Routing;
+
+/// <summary>Section <c>Routing</c>: who may send calls, where <c>phone</c> redirects go, and call limits.</summary>
+public sealed class RoutingOptions
+{
+    public const string Section = "Routing";
+
+    /// <summary>Carriers allowed to send INVITEs (<c>Routing__Carriers__0__Cidr</c>, …). Everything else gets 403.</summary>
+    public List<CarrierOptions> Carriers { get; set; } = [];
+
+    /// <summary>
+    /// Outbound carrier gateways for <c>phone</c> redirects, tried in order (<c>host:port</c>, optionally
+    /// <c>;transport=tcp</c>); the next is tried on 503, 408 or no answer (<c>Routing__OutboundGateways__0</c>).
+    /// </summary>
+    public List<string> OutboundGateways { get; set; } = [];
+
+    /// <summary>Seconds a gateway may stay silent before the next is tried (<c>Routing__GatewayTimeoutSeconds</c>).</summary>
+    public int GatewayTimeoutSeconds { get; set; } = 4;
+
+    /// <summary>Ring timeout when the script sets none (<c>Routing__DefaultRingTimeoutSeconds</c>).</summary>
+    public int DefaultRingTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Calls in progress above which new INVITEs get 503 with Retry-After (<c>Routing__MaxActiveCalls</c>).</summary>
+    public int MaxActiveCalls { get; set; } = 20_000;
+
+    /// <summary>INVITEs per second allowed from one source address (<c>Routing__InvitesPerSecondPerSource</c>).</summary>
+    public int InvitesPerSecondPerSource { get; set; } = 2_000;
+
+    /// <summary>REGISTERs per second allowed from one source address (<c>Routing__RegistersPerSecondPerSource</c>).</summary>
+    public int RegistersPerSecondPerSource { get; set; } = 50;
+}
+
+/// <summary>One trusted carrier.</summary>
+public sealed class CarrierOptions
+{
+    /// <summary>Source addresses, as CIDR (<c>203.0.113.0/24</c>) or a single address.</summary>
+    public string Cidr { get; set; } = string.Empty;
+
+    /// <summary>Where the carrier puts the dialed number: <c>RequestUri</c> (default) or <c>To</c>.</summary>
+    public DialedNumberSource DialedNumberFrom { get; set; } = DialedNumberSource.RequestUri;
+}
+
+public enum DialedNumberSource
+{
+    RequestUri,
+    To,
+}
