@@ -28,7 +28,12 @@ internal sealed class ProcessMetrics
         Gauge(buffer, "process_resident_memory_bytes", "Resident memory (working set) in bytes.", _hasProcFs ? ReadResidentBytes() : Environment.WorkingSet);
         if (_hasProcFs)
         {
-            Gauge(buffer, "process_open_fds", "Number of open file descriptors.", CountOpenFds());
+            var open = OpenFileCount.Read();
+            if (open >= 0)
+            {
+                Gauge(buffer, "process_open_fds", "Number of open file descriptors.", open);
+            }
+
             if (_maxFds > 0)
             {
                 Gauge(buffer, "process_max_fds", "Soft limit on open file descriptors.", _maxFds);
@@ -112,29 +117,6 @@ internal sealed class ProcessMetrics
         return System.Buffers.Text.Utf8Parser.TryParse(end < 0 ? line : line[..end], out long pages, out _)
             ? pages * Environment.SystemPageSize
             : Environment.WorkingSet;
-    }
-
-    private static long CountOpenFds()
-    {
-        long count = 0;
-        try
-        {
-            foreach (var _ in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-            {
-                count++;
-            }
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return 0;
-        }
-
-        // The enumeration itself holds one descriptor on the directory.
-        return Math.Max(0, count - 1);
     }
 
     private static long ReadMaxOpenFiles()
