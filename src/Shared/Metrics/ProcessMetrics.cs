@@ -25,10 +25,15 @@ internal sealed class ProcessMetrics
     {
         Gauge(buffer, "process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.", _startTimeSeconds);
         Counter(buffer, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", Environment.CpuUsage.TotalTime.TotalSeconds);
-        Gauge(buffer, "process_resident_memory_bytes", "Resident memory (working set) in bytes.", Environment.WorkingSet);
+        Gauge(buffer, "process_resident_memory_bytes", "Resident memory (working set) in bytes.", _hasProcFs ? ReadResidentBytes() : Environment.WorkingSet);
         if (_hasProcFs)
         {
-            Gauge(buffer, "process_open_fds", "Number of open file descriptors.", CountOpenFds());
+            var open = OpenFileCount.Read();
+            if (open >= 0)
+            {
+                Gauge(buffer, "process_open_fds", "Number of open file descriptors.", open);
+            }
+
             if (_maxFds > 0)
             {
                 Gauge(buffer, "process_max_fds", "Soft limit on open file descriptors.", _maxFds);
@@ -82,27 +87,36 @@ internal sealed class ProcessMetrics
         return scratch[..written];
     }
 
-    private static long CountOpenFds()
+    /// <summary>
+    /// The second field of <c>/proc/self/statm</c> (resident pages). <see cref="Environment.WorkingSet"/> builds a
+    /// <c>Process</c> and parses <c>/proc/self/stat</c> and <c>status</c> on every call, allocating ~10 kB per scrape.
+    /// </summary>
+    private static long ReadResidentBytes()
     {
-        long count = 0;
+        Span<byte> text = stackalloc byte[128];
+        int read;
         try
         {
-            foreach (var _ in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-            {
-                count++;
-            }
+            using var handle = File.OpenHandle("/proc/self/statm");
+            read = RandomAccess.Read(handle, text, 0);
         }
         catch (IOException)
         {
-            return 0;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return 0;
+            return Environment.WorkingSet;
         }
 
-        // The enumeration itself holds one descriptor on the directory.
-        return Math.Max(0, count - 1);
+        var line = text[..read];
+        var space = line.IndexOf((byte)' ');
+        if (space < 0)
+        {
+            return Environment.WorkingSet;
+        }
+
+        line = line[(space + 1)..];
+        var end = line.IndexOf((byte)' ');
+        return System.Buffers.Text.Utf8Parser.TryParse(end < 0 ? line : line[..end], out long pages, out _)
+            ? pages * Environment.SystemPageSize
+            : Environment.WorkingSet;
     }
 
     private static long ReadMaxOpenFiles()

@@ -268,6 +268,8 @@ public sealed class PrometheusExpositionTests
 
         var start = double.Parse(m.Samples().Single(static s => s.StartsWith("process_start_time_seconds ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(start, DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        var rss = double.Parse(m.Samples().Single(static s => s.StartsWith("process_resident_memory_bytes ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(rss, Environment.WorkingSet / 2.0, Environment.WorkingSet * 2.0);
     }
 
     [Fact]
