@@ -9,6 +9,8 @@ using Calltracking.Edge.Sip;
 using Calltracking.Edge.NumberPool;
 using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Edge.NumberPool.Site;
+using Calltracking.Edge.Recording;
+using Calltracking.Edge.Recording.Calls;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -42,6 +44,8 @@ public static class EdgeComposition
         services.AddHostedService<MigrationsAtStart>();
         services.AddSipStack(configuration);
         services.AddNumberPool(configuration);
+        services.AddCallHistory(configuration);
+        services.AddCallRouting();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
         return services;
@@ -52,7 +56,7 @@ public static class EdgeComposition
         app.MapEdgeHealth();
         app.MapEdgeMetrics();
         app.MapEdgeStatus();
-        app.MapEdgeApi().MapNumberPoolApi();
+        app.MapEdgeApi().MapNumberPoolApi().MapCallHistoryApi();
         app.MapNumberPoolSite();
         return app;
     }

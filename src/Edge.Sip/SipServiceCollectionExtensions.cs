@@ -25,6 +25,23 @@ public static class SipServiceCollectionExtensions
         services.AddHostedService<SipStackService>();
         return services;
     }
+
+    /// <summary>
+    /// The B2BUA and the registrar on top of the stack. Needs an <see cref="Calltracking.Shared.Routing.IRouteResolver"/>,
+    /// an <see cref="Calltracking.Shared.Calls.ICallEvents"/>, an <see cref="Calltracking.Shared.Registrations.ISipAccountDirectory"/>
+    /// and an <see cref="Calltracking.Shared.Registrations.IRegistrationStore"/> from other modules.
+    /// </summary>
+    public static IServiceCollection AddCallRouting(this IServiceCollection services)
+    {
+        services.TryAddSingleton<DnsClient.ILookupClient>(_ => new DnsClient.LookupClient(new DnsClient.LookupClientOptions { UseCache = true, Timeout = TimeSpan.FromSeconds(2), Retries = 1 }));
+        services.TryAddSingleton<SipTargetResolver>();
+        services.TryAddSingleton<CallMetrics>();
+        services.TryAddSingleton<CallTargets>();
+        services.TryAddSingleton<Registrar.SipRegistrar>();
+        services.TryAddSingleton<CallRouter>();
+        services.AddSingleton<ISipRequestHandler>(sp => sp.GetRequiredService<CallRouter>());
+        return services;
+    }
 }
 
 /// <summary>Starts the transports after the application's handler is attached, and closes them at shutdown.</summary>

@@ -17,6 +17,7 @@ public sealed class EdgeAppFactory(EdgeStoresFixture stores, IReadOnlyDictionary
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Sip:UdpListen", "127.0.0.1:0");
         builder.UseSetting("Sip:TcpListen", "127.0.0.1:0");
+        builder.UseSetting("CallHistory:SpoolDirectory", Path.Combine(Path.GetTempPath(), "edge-test-spool", Guid.NewGuid().ToString("N")));
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

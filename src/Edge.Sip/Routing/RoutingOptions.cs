@@ -28,6 +28,24 @@ public sealed class RoutingOptions
 
     /// <summary>REGISTERs per second allowed from one source address (<c>Routing__RegistersPerSecondPerSource</c>).</summary>
     public int RegistersPerSecondPerSource { get; set; } = 50;
+
+    /// <summary>Digest realm of the registrar for <c>sip_trunk</c> accounts (<c>Routing__RegistrarRealm</c>).</summary>
+    public string RegistrarRealm { get; set; } = "calltracking-edge";
+
+    /// <summary>
+    /// Secret that signs registrar nonces, shared by all edge instances so a PBX challenged by one may answer another
+    /// (<c>Routing__RegistrarSecret</c>); empty means a random secret per process (fine for a single instance).
+    /// </summary>
+    public string RegistrarSecret { get; set; } = string.Empty;
+
+    /// <summary>Longest registration granted, seconds (<c>Routing__MaxRegistrationSeconds</c>).</summary>
+    public int MaxRegistrationSeconds { get; set; } = 3600;
+
+    /// <summary>Shortest registration accepted, seconds; shorter gets 423 (<c>Routing__MinRegistrationSeconds</c>).</summary>
+    public int MinRegistrationSeconds { get; set; } = 60;
+
+    /// <summary>Name of this edge instance, kept with registrations (<c>Routing__InstanceName</c>); empty means the host name.</summary>
+    public string InstanceName { get; set; } = string.Empty;
 }
 
 /// <summary>One trusted carrier.</summary>

@@ -245,16 +245,18 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         await SendAsync(transaction.ResponseTarget, response);
     }
 
-    /// <summary>Sends a new request in a client transaction. <paramref name="request"/> must carry a Via with <paramref name="branch"/>.</summary>
-    public async Task<ClientTransaction> SendRequestAsync(SipMessageWriter request, string branch, SipEndPoint target, IClientTransactionUser user)
+    /// <summary>Sends a new request in a client transaction, keyed by the branch of its top Via (which the caller wrote).</summary>
+    /// <param name="created">Called with the transaction before the request leaves, so a fast response always finds its caller ready.</param>
+    public async Task<ClientTransaction> SendRequestAsync(SipMessageWriter request, SipEndPoint target, IClientTransactionUser user, Action<ClientTransaction>? created = null)
     {
         var bytes = request.ToArray();
         var parsed = SipParser.Parse(bytes, datagram: true, out var error, int.MaxValue)
             ?? throw new InvalidOperationException($"the edge built an invalid request: {error?.Reason}");
-        var transaction = new ClientTransaction(this, branch, parsed, bytes, target, user);
+        var transaction = new ClientTransaction(this, parsed.TopVia!.Branch ?? string.Empty, parsed, bytes, target, user);
         clientTransactions[transaction.Key] = transaction;
         Metrics.TransactionStarted(transaction.IsInvite ? "client_invite" : "client_non_invite");
         Metrics.Request("out", parsed.Method);
+        created?.Invoke(transaction);
         await transaction.StartAsync();
         return transaction;
     }

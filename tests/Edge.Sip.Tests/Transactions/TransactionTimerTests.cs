@@ -147,7 +147,7 @@ public sealed class TransactionTimerTests
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
 
-        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         Assert.Equal("INVITE", (await peer.ReceiveAsync(Wait))!.Method);
         time.Advance(TimeSpan.FromMilliseconds(500));
         Assert.Equal(branch, (await peer.ReceiveAsync(Wait))!.TopVia!.Branch);
@@ -167,7 +167,7 @@ public sealed class TransactionTimerTests
         using var peer = new SipPeer();
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
-        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var invite = (await peer.ReceiveAsync(Wait))!;
 
         var busy = SipMessageWriter.ResponseTo(invite, 486, "Busy Here", "pbx1").ToArray();
@@ -190,7 +190,7 @@ public sealed class TransactionTimerTests
         using var peer = new SipPeer();
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
-        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var invite = (await peer.ReceiveAsync(Wait))!;
 
         await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 180, "Ringing", "pbx1").ToArray());

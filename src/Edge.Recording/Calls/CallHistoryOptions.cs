@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Recording.Calls;
+
+/// <summary>Section <c>CallHistory</c>.</summary>
+public sealed class CallHistoryOptions
+{
+    public const string Section = "CallHistory";
+
+    /// <summary>Directory of the durable call-event spool (<c>CallHistory__SpoolDirectory</c>); must be local, persistent storage.</summary>
+    public string SpoolDirectory { get; set; } = "spool";
+
+    /// <summary>Most events written and fsync'd together (<c>CallHistory__SpoolBatchSize</c>).</summary>
+    public int SpoolBatchSize { get; set; } = 512;
+
+    /// <summary>Seconds between attempts to drain the spool while PostgreSQL is failing (<c>CallHistory__RetrySeconds</c>).</summary>
+    public int RetrySeconds { get; set; } = 2;
+
+    /// <summary>Base URL of recording links (<c>CallHistory__PublicBaseUrl</c>), e.g. https://edge.example.com.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8080";
+}
+
+internal sealed class CallHistoryOptionsValidation : IValidateOptions<CallHistoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CallHistoryOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.SpoolDirectory))
+        {
+            failures.Add("CallHistory:SpoolDirectory is required");
+        }
+        else
+        {
+            try
+            {
+                Directory.CreateDirectory(options.SpoolDirectory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"CallHistory:SpoolDirectory '{options.SpoolDirectory}' cannot be created: {ex.Message}");
+            }
+        }
+
+        if (options.SpoolBatchSize is < 1 or > 100_000)
+        {
+            failures.Add($"CallHistory:SpoolBatchSize must be between 1 and 100000, got {options.SpoolBatchSize}");
+        }
+
+        if (options.RetrySeconds is < 1 or > 600)
+        {
+            failures.Add($"CallHistory:RetrySeconds must be between 1 and 600, got {options.RetrySeconds}");
+        }
+
+        if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out _))
+        {
+            failures.Add($"CallHistory:PublicBaseUrl '{options.PublicBaseUrl}' is not an absolute URL");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Recording.Calls;
+
+/// <summary>
+/// The durable spool between the call path and PostgreSQL. Events are queued in memory (the call path never waits),
+/// written in batches to a new segment file each, fsync'd, and only then offered to the drainer. Segments are deleted
+/// after their rows are committed, so a crash at any point loses nothing and a replay writes the same rows again.
+/// A torn last line (a crash mid-write) is skipped on read.
+/// </summary>
+public sealed partial class CallSpool : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly Channel<SpoolEvent> queue = Channel.CreateUnbounded<SpoolEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<string> sealedSegments = Channel.CreateUnbounded<string>();
+    private readonly string directory;
+    private readonly int batchSize;
+    private readonly ILogger<CallSpool> logger;
+    private readonly Task writer;
+    private long sequence;
+    private long pending;
+
+    public CallSpool(IOptions<CallHistoryOptions> options, ILogger<CallSpool> logger)
+    {
+        directory = options.Value.SpoolDirectory;
+        batchSize = options.Value.SpoolBatchSize;
+        this.logger = logger;
+        Directory.CreateDirectory(directory);
+        foreach (var existing in Segments())
+        {
+            // Left by a previous run: they were fsync'd, so they are complete apart from a possible torn tail.
+            sealedSegments.Writer.TryWrite(existing);
+            sequence = Math.Max(sequence, SequenceOf(existing));
+        }
+
+        writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Events waiting in memory or in segments not yet drained.</summary>
+    public long Depth => Interlocked.Read(ref pending) + Segments().Count();
+
+    public void Append(SpoolEvent spoolEvent)
+    {
+        Interlocked.Increment(ref pending);
+        queue.Writer.TryWrite(spoolEvent);
+    }
+
+    /// <summary>Segments ready for the drainer, oldest first.</summary>
+    public ChannelReader<string> Ready => sealedSegments.Reader;
+
+    public IEnumerable<string> Segments() =>
+        Directory.EnumerateFiles(directory, "calls-*.jsonl").OrderBy(SequenceOf);
+
+    private static long SequenceOf(string path) =>
+        long.TryParse(Path.GetFileNameWithoutExtension(path).AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<SpoolEvent>(batchSize);
+        while (await queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < batchSize && queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            var path = Path.Combine(directory, $"calls-{Interlocked.Increment(ref sequence):D12}.jsonl");
+            try
+            {
+                await WriteSegmentAsync(path, batch);
+                Interlocked.Add(ref pending, -batch.Count);
+                sealedSegments.Writer.TryWrite(path);
+                batch.Clear();
+            }
+            catch (IOException ex)
+            {
+                // Disk trouble: keep the batch and retry; the events stay in memory meanwhile.
+                LogWriteFailed(logger, ex, path);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    private static async Task WriteSegmentAsync(string path, List<SpoolEvent> batch)
+    {
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+        {
+            var builder = new StringBuilder(batch.Count * 256);
+            foreach (var e in batch)
+            {
+                builder.Append(JsonSerializer.Serialize(e, Json)).Append('\n');
+            }
+
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(builder.ToString()));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path);
+    }
+
+    /// <summary>Reads a segment; a line that does not parse (a torn tail) ends the read.</summary>
+    public static IReadOnlyList<SpoolEvent> Read(string path)
+    {
+        var events = new List<SpoolEvent>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                events.Add(JsonSerializer.Deserialize<SpoolEvent>(line, Json)!);
+            }
+            catch (JsonException)
+            {
+                break;
+            }
+        }
+
+        return events;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await writer;
+        sealedSegments.Writer.TryComplete();
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Writing spool segment {Path} failed; retrying")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string path);
+}

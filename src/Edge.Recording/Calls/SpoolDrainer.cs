@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Recording.Calls;
+
+/// <summary>
+/// Moves spooled call events into PostgreSQL, one segment per transaction, oldest first, deleting a segment only
+/// after its commit. While PostgreSQL fails it retries the same segment; calls go on and the spool grows.
+/// </summary>
+public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store, IOptions<CallHistoryOptions> options, IMeterFactory meters, TimeProvider time, ILogger<SpoolDrainer> logger) : BackgroundService
+{
+    private readonly Counter<long> drained = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_spool_drained_total");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var meter = meters.Create("Calltracking.Edge.Recording");
+        meter.CreateObservableGauge("edge_spool_depth_records", () => spool.Depth);
+        while (await spool.Ready.WaitToReadAsync(stoppingToken))
+        {
+            while (spool.Ready.TryRead(out var segment))
+            {
+                await DrainAsync(segment, stoppingToken);
+            }
+        }
+    }
+
+    private async Task DrainAsync(string segment, CancellationToken stoppingToken)
+    {
+        if (!File.Exists(segment))
+        {
+            return;
+        }
+
+        var events = CallSpool.Read(segment);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await store.ApplyAsync(events, stoppingToken);
+                File.Delete(segment);
+                drained.Add(events.Count);
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogDrainFailed(logger, ex, Path.GetFileName(segment));
+                await Task.Delay(TimeSpan.FromSeconds(options.Value.RetrySeconds), time, stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Call records in {Segment} not stored yet; PostgreSQL failed and the spool keeps them")]
+    private static partial void LogDrainFailed(ILogger logger, Exception exception, string segment);
+}

@@ -1,0 +1,27 @@
+namespace Calltracking.Edge.Recording.Calls;
+
+/// <summary>One call event as written to the spool (one JSON line). Fields unused by a kind stay null.</summary>
+public sealed record SpoolEvent
+{
+    public required string Kind { get; init; }
+    public required Guid CallId { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public long? ProjectId { get; init; }
+    public long? ScriptId { get; init; }
+    public long? PhoneId { get; init; }
+    public string? Callee { get; init; }
+    public string? Caller { get; init; }
+    public string? CallerRaw { get; init; }
+    public string? VisitId { get; init; }
+    public string? Marker { get; init; }
+    public string? Confidence { get; init; }
+    public string? StaticSource { get; init; }
+    public string? RedirectType { get; init; }
+    public string? Target { get; init; }
+    public string? SipCallId { get; init; }
+    public string? City { get; init; }
+    public bool? Recorded { get; init; }
+    public string? Status { get; init; }
+    public int? SipCode { get; init; }
+    public string? Reason { get; init; }
+}

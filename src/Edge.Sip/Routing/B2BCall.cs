@@ -1,0 +1,588 @@
+using System.Globalization;
+using Calltracking.Edge.Sip.Messages;
+using Calltracking.Edge.Sip.Transactions;
+using Calltracking.Edge.Sip.Transport;
+using Calltracking.Shared.Calls;
+using Calltracking.Shared.Routing;
+
+namespace Calltracking.Edge.Sip.Routing;
+
+/// <summary>
+/// One forwarded call: the carrier's dialog (the edge is its UAS) and the dialog towards the target (the edge is its
+/// UAC), each with its own Call-ID, tags and CSeq. The call owns its callee leg: provisional and final responses are
+/// relayed back, CANCEL and BYE cross over, in-dialog requests are relayed leg to leg.
+/// </summary>
+internal sealed class B2BCall : IClientTransactionUser
+{
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        SipHeaderNames.Via, SipHeaderNames.From, SipHeaderNames.To, SipHeaderNames.CallId, SipHeaderNames.CSeq, SipHeaderNames.Contact,
+        SipHeaderNames.MaxForwards, SipHeaderNames.ContentLength, SipHeaderNames.Route, SipHeaderNames.RecordRoute, SipHeaderNames.Authorization,
+        "Proxy-Authorization", SipHeaderNames.PAssertedIdentity, "P-Preferred-Identity", SipHeaderNames.Require, "Proxy-Require",
+        "x-roistat", "x-roistat-phone", "x-roistat-marker", SipHeaderNames.ContentType, SipHeaderNames.Supported,
+    };
+
+    private readonly CallRouter router;
+    private readonly SipStack stack;
+    private readonly Lock gate = new();
+    private readonly Queue<CallTarget> remainingTargets;
+    private readonly long startedTimestamp;
+    private ClientTransaction? calleeInvite;
+    private string calleeBranch = string.Empty;
+    private CallTarget? currentTarget;
+    private ITimer? ringTimer;
+    private ITimer? okRetransmitTimer;
+    private TimeSpan okInterval;
+    private byte[]? okToCarrier;
+    private byte[]? ackToCallee;
+    private long calleeCseq = 1;
+    private long carrierCseq;
+    private bool ringing;
+
+    public B2BCall(CallRouter router, SipStack stack, ServerTransaction invite, RouteDecision route, IEnumerable<CallTarget> targets, string? callerRaw)
+    {
+        this.router = router;
+        this.stack = stack;
+        Invite = invite;
+        Route = route;
+        CallerRaw = callerRaw;
+        remainingTargets = new Queue<CallTarget>(targets);
+        CarrierToTag = SipStack.NewTag();
+        CalleeCallId = SipStack.NewCallId();
+        CalleeFromTag = SipStack.NewTag();
+        startedTimestamp = stack.Time.GetTimestamp();
+        StartedAt = stack.Time.GetUtcNow();
+        carrierCseq = Random.Shared.Next(1, 10_000);
+    }
+
+    public Guid Id { get; } = Guid.CreateVersion7();
+
+    public ServerTransaction Invite { get; }
+
+    public RouteDecision Route { get; }
+
+    public string? CallerRaw { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public string CarrierToTag { get; }
+
+    public string CalleeCallId { get; }
+
+    public string CalleeFromTag { get; }
+
+    public string? CalleeToTag { get; private set; }
+
+    public SipUri? CalleeRemoteTarget { get; private set; }
+
+    public CallState State { get; private set; } = CallState.Trying;
+
+    public string CarrierKey => CallRouter.DialogKey(Invite.Request.CallId, CarrierToTag);
+
+    public string CalleeKey => CallRouter.DialogKey(CalleeCallId, CalleeFromTag);
+
+    public SipEndPoint CalleeDestination => currentTarget?.Destination ?? default;
+
+    /// <summary>Starts the callee leg; the ring timeout runs from here.</summary>
+    public async Task StartAsync()
+    {
+        ringTimer = stack.Time.CreateTimer(static s => ((B2BCall)s!).OnRingTimeout(), this, Route.RingTimeout, Timeout.InfiniteTimeSpan);
+        Invite.Cancelled += _ => OnCarrierCancel();
+        await TryNextTargetAsync(lastStatus: 480, lastReason: "Temporarily Unavailable");
+    }
+
+    private async Task TryNextTargetAsync(int lastStatus, string lastReason)
+    {
+        CallTarget? target;
+        lock (gate)
+        {
+            if (State != CallState.Trying && State != CallState.Ringing)
+            {
+                return;
+            }
+
+            target = remainingTargets.Count > 0 ? remainingTargets.Dequeue() : null;
+            currentTarget = target ?? currentTarget;
+        }
+
+        if (target is null)
+        {
+            await FailAsync(lastStatus, lastReason, lastStatus is 408 or 503 && !ringing ? CallOutcome.TargetUnreachable : CallOutcome.FromFinalResponse(lastStatus));
+            return;
+        }
+
+        calleeBranch = SipStack.NewBranch();
+        var request = BuildCalleeInvite(target, calleeBranch);
+        await stack.SendRequestAsync(request, target.Destination, this, created: t => calleeInvite = t);
+        router.Metrics.Forwarded(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
+    }
+
+    private SipMessageWriter BuildCalleeInvite(CallTarget target, string branch)
+    {
+        var carrier = Invite.Request;
+        var caller = Route.Caller ?? "anonymous";
+        var display = carrier.From?.DisplayName;
+        var edge = stack.AdvertisedHostPort;
+        var fromUri = $"sip:{caller}@{edge}";
+        var invite = SipMessageWriter.Request("INVITE", target.RequestUri.ToString())
+            .Add(SipHeaderNames.Via, stack.LocalVia(target.Destination.Transport, branch))
+            .Add(SipHeaderNames.MaxForwards, Math.Max(1, (carrier.MaxForwards ?? 70) - 1).ToString(CultureInfo.InvariantCulture))
+            .Add(SipHeaderNames.From, (display is null ? $"<{fromUri}>" : $"\"{display.Replace("\"", string.Empty, StringComparison.Ordinal)}\" <{fromUri}>") + $";tag={CalleeFromTag}")
+            .Add(SipHeaderNames.To, $"<{target.ToUri}>")
+            .Add(SipHeaderNames.CallId, CalleeCallId)
+            .Add(SipHeaderNames.CSeq, $"{calleeCseq.ToString(CultureInfo.InvariantCulture)} INVITE")
+            .Add(SipHeaderNames.Contact, $"<sip:edge@{edge};transport={target.Destination.TransportName.ToLowerInvariant()}>")
+            .Add(SipHeaderNames.PAssertedIdentity, $"<{fromUri}>");
+        var supported = string.Join(", ", carrier.HeaderValues(SipHeaderNames.Supported).Where(s => !s.Equals("100rel", StringComparison.OrdinalIgnoreCase)));
+        if (supported.Length > 0)
+        {
+            invite.Add(SipHeaderNames.Supported, supported);
+        }
+
+        foreach (var (name, value) in ForwardingHeaders.Build(Route))
+        {
+            invite.Add(name, value);
+        }
+
+        foreach (var header in carrier.Headers)
+        {
+            if (!NotForwarded.Contains(header.Name))
+            {
+                invite.Add(header);
+            }
+        }
+
+        return invite.WithBody(carrier.Body, carrier.Header(SipHeaderNames.ContentType));
+    }
+
+    public void OnProvisional(ClientTransaction transaction, SipMessage response)
+    {
+        if (transaction != calleeInvite || response.StatusCode == 100)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            if (State != CallState.Trying && State != CallState.Ringing)
+            {
+                return;
+            }
+
+            State = CallState.Ringing;
+        }
+
+        if (!ringing)
+        {
+            ringing = true;
+            router.Metrics.FirstResponse(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
+            router.Events.OnRinging(new CallRinging(Id, stack.Time.GetUtcNow()));
+        }
+
+        _ = Invite.SendAsync(CarrierResponse(response).ToArray(), response.StatusCode);
+    }
+
+    public void OnFinal(ClientTransaction transaction, SipMessage response)
+    {
+        if (transaction != calleeInvite)
+        {
+            // A late 2xx from a leg that was given up (failover, cancel race): take it and hang it up.
+            if (response.StatusCode is >= 200 and < 300 && transaction.IsInvite)
+            {
+                _ = HangUpStrayAsync(transaction, response);
+            }
+
+            return;
+        }
+
+        if (response.StatusCode is >= 200 and < 300)
+        {
+            _ = OnAnsweredAsync(response);
+            return;
+        }
+
+        if (CallOutcome.ShouldFailOver(response.StatusCode) && !ringing)
+        {
+            _ = TryNextTargetAsync(response.StatusCode, response.ReasonPhrase);
+            return;
+        }
+
+        _ = FailAsync(response.StatusCode, response.ReasonPhrase, CallOutcome.FromFinalResponse(response.StatusCode), response);
+    }
+
+    public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason)
+    {
+        if (transaction == calleeInvite)
+        {
+            _ = TryNextTargetAsync(statusCode, reason);
+        }
+    }
+
+    public void OnRetransmitted2xx(ClientTransaction transaction, SipMessage response)
+    {
+        if (ackToCallee is { } ack)
+        {
+            _ = stack.SendStatelessAsync(transaction.Target, ack, "ACK");
+        }
+    }
+
+    private async Task OnAnsweredAsync(SipMessage response)
+    {
+        lock (gate)
+        {
+            if (State is CallState.Answered or CallState.Ended)
+            {
+                return;
+            }
+
+            if (State == CallState.Cancelling)
+            {
+                State = CallState.Ended;
+            }
+            else
+            {
+                State = CallState.Answered;
+            }
+        }
+
+        ringTimer?.Dispose();
+        CalleeToTag = response.To?.Tag;
+        CalleeRemoteTarget = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? currentTarget!.RequestUri;
+        router.Register(this, callee: true);
+        ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
+        await stack.SendStatelessAsync(currentTarget!.Destination, ackToCallee, "ACK");
+        if (State == CallState.Ended)
+        {
+            // The carrier cancelled while the target answered: end the target's side too.
+            await SendByeToCalleeAsync();
+            return;
+        }
+
+        if (!ringing)
+        {
+            ringing = true;
+            router.Metrics.FirstResponse(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
+        }
+
+        router.Events.OnAnswered(new CallAnswered(Id, stack.Time.GetUtcNow()));
+        okToCarrier = CarrierResponse(response).ToArray();
+        await Invite.SendAsync(okToCarrier, response.StatusCode);
+        if (!Invite.ResponseTarget.IsReliable)
+        {
+            // §13.3.1.4: the UAS core retransmits its 2xx until the ACK arrives.
+            okInterval = stack.Timers.T1;
+            okRetransmitTimer = stack.Time.CreateTimer(static s => ((B2BCall)s!).OnOkRetransmit(), this, okInterval, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnOkRetransmit()
+    {
+        if (okToCarrier is null || State != CallState.Answered)
+        {
+            return;
+        }
+
+        okInterval = okInterval * 2 < stack.Timers.T2 ? okInterval * 2 : stack.Timers.T2;
+        if (stack.Time.GetElapsedTime(startedTimestamp) > Route.RingTimeout + stack.Timers.Timeout64)
+        {
+            return;
+        }
+
+        stack.Metrics.Retransmission("out", "INVITE");
+        _ = stack.SendAsync(Invite.ResponseTarget, okToCarrier);
+        okRetransmitTimer?.Change(okInterval, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The carrier's ACK for our 2xx: stop retransmitting.</summary>
+    public void OnCarrierAck()
+    {
+        okRetransmitTimer?.Dispose();
+        okToCarrier = null;
+    }
+
+    private SipMessageWriter CarrierResponse(SipMessage response)
+    {
+        var writer = Invite.CreateResponse(response.StatusCode, response.ReasonPhrase, CarrierToTag);
+        if (response.StatusCode < 300)
+        {
+            writer.Add(SipHeaderNames.Contact, $"<sip:edge@{stack.AdvertisedHostPort};transport={Invite.Source.TransportName.ToLowerInvariant()}>");
+        }
+
+        foreach (var name in new[] { SipHeaderNames.SessionExpires, SipHeaderNames.Allow, "Accept", SipHeaderNames.Reason, SipHeaderNames.Warning, "Retry-After" })
+        {
+            foreach (var header in response.Headers.Where(h => h.Is(name)))
+            {
+                writer.Add(header);
+            }
+        }
+
+        if (response.HeaderValues(SipHeaderNames.Require).Any(v => v.Equals("timer", StringComparison.OrdinalIgnoreCase)))
+        {
+            writer.Add(SipHeaderNames.Require, "timer");
+        }
+
+        return writer.WithBody(response.Body, response.Header(SipHeaderNames.ContentType));
+    }
+
+    private async Task FailAsync(int code, string reason, CallStatus status, SipMessage? response = null)
+    {
+        lock (gate)
+        {
+            if (State is CallState.Answered or CallState.Ended)
+            {
+                return;
+            }
+
+            State = CallState.Ended;
+        }
+
+        ringTimer?.Dispose();
+        var writer = response is not null ? CarrierResponse(response) : Invite.CreateResponse(code, reason, CarrierToTag);
+        await Invite.SendAsync(writer.ToArray(), code);
+        router.End(this, status, code, reason);
+    }
+
+    private void OnCarrierCancel()
+    {
+        lock (gate)
+        {
+            if (State is not (CallState.Trying or CallState.Ringing))
+            {
+                return;
+            }
+
+            State = CallState.Cancelling;
+        }
+
+        ringTimer?.Dispose();
+        _ = CancelCalleeAsync();
+        _ = Invite.SendAsync(Invite.CreateResponse(487, "Request Terminated", CarrierToTag).ToArray(), 487);
+        router.End(this, CallOutcome.CallerCancelled, 487, "caller cancelled");
+    }
+
+    private void OnRingTimeout()
+    {
+        lock (gate)
+        {
+            if (State is not (CallState.Trying or CallState.Ringing))
+            {
+                return;
+            }
+
+            State = CallState.Cancelling;
+        }
+
+        _ = CancelCalleeAsync();
+        _ = Invite.SendAsync(Invite.CreateResponse(408, "Request Timeout", CarrierToTag).Add(SipHeaderNames.Reason, "SIP;cause=408;text=\"ring timeout\"").ToArray(), 408);
+        router.End(this, CallOutcome.RingTimeout, 408, "ring timeout");
+    }
+
+    /// <summary>CANCEL for the callee INVITE (§9.1): same Request-URI, Call-ID, From, To, CSeq number and branch.</summary>
+    private async Task CancelCalleeAsync()
+    {
+        var invite = calleeInvite;
+        if (invite is null || currentTarget is null)
+        {
+            return;
+        }
+
+        var cancel = SipMessageWriter.Request("CANCEL", invite.Request.RequestUri!.ToString())
+            .Add(SipHeaderNames.Via, invite.Request.TopVia!.ToString())
+            .Add(SipHeaderNames.MaxForwards, "70")
+            .Add(invite.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
+            .Add(invite.Request.Headers.First(h => h.Is(SipHeaderNames.To)))
+            .Add(SipHeaderNames.CallId, CalleeCallId)
+            .Add(SipHeaderNames.CSeq, $"{invite.Request.CSeq.ToString(CultureInfo.InvariantCulture)} CANCEL")
+            .Add(SipHeaderNames.Reason, "SIP;cause=487;text=\"cancelled by caller\"");
+        await stack.SendRequestAsync(cancel, currentTarget.Destination, router.Discard);
+    }
+
+    private SipMessageWriter BuildCalleeRequest(string method, long cseq) =>
+        SipMessageWriter.Request(method, (CalleeRemoteTarget ?? currentTarget!.RequestUri).ToString())
+            .Add(SipHeaderNames.Via, stack.LocalVia(currentTarget!.Destination.Transport, SipStack.NewBranch()))
+            .Add(SipHeaderNames.MaxForwards, "70")
+            .Add(SipHeaderNames.From, $"<sip:{Route.Caller ?? "anonymous"}@{stack.AdvertisedHostPort}>;tag={CalleeFromTag}")
+            .Add(SipHeaderNames.To, $"<{currentTarget.ToUri}>" + (CalleeToTag is null ? string.Empty : $";tag={CalleeToTag}"))
+            .Add(SipHeaderNames.CallId, CalleeCallId)
+            .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
+
+    private SipMessageWriter BuildCarrierRequest(string method)
+    {
+        var carrier = Invite.Request;
+        var target = carrier.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? carrier.From!.Uri;
+        var cseq = Interlocked.Increment(ref carrierCseq);
+        var toHeader = carrier.Headers.First(h => h.Is(SipHeaderNames.From));
+        var fromValue = carrier.Headers.First(h => h.Is(SipHeaderNames.To)).Value;
+        return SipMessageWriter.Request(method, target.ToString())
+            .Add(SipHeaderNames.Via, stack.LocalVia(Invite.Source.Transport, SipStack.NewBranch()))
+            .Add(SipHeaderNames.MaxForwards, "70")
+            .Add(SipHeaderNames.From, carrier.To!.Tag is null ? $"{fromValue};tag={CarrierToTag}" : fromValue)
+            .Add(SipHeaderNames.To, toHeader.Value)
+            .Add(SipHeaderNames.CallId, carrier.CallId)
+            .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
+    }
+
+    /// <summary>An in-dialog request from one side: BYE ends the call, others are relayed to the other side.</summary>
+    public async Task OnInDialogRequestAsync(ServerTransaction transaction, bool fromCarrier)
+    {
+        var request = transaction.Request;
+        var localTag = fromCarrier ? CarrierToTag : CalleeFromTag;
+        if (request.Method == "BYE")
+        {
+            await transaction.RespondAsync(200, "OK", localTag);
+            lock (gate)
+            {
+                if (State == CallState.Ended)
+                {
+                    return;
+                }
+
+                State = CallState.Ended;
+            }
+
+            okRetransmitTimer?.Dispose();
+            if (fromCarrier)
+            {
+                await SendByeToCalleeAsync();
+            }
+            else
+            {
+                await stack.SendRequestAsync(BuildCarrierRequest("BYE"), Invite.ResponseTarget, router.Discard);
+            }
+
+            router.End(this, CallStatus.ANSWER, null, fromCarrier ? "caller hung up" : "callee hung up");
+            return;
+        }
+
+        if (State != CallState.Answered)
+        {
+            await transaction.RespondAsync(request.Method == "INVITE" ? 491 : 481, request.Method == "INVITE" ? "Request Pending" : "Call/Transaction Does Not Exist", localTag);
+            return;
+        }
+
+        // re-INVITE, UPDATE (session refresh, RFC 4028), INFO (DTMF): relay to the other side and relay its answer back.
+        SipMessageWriter relayed;
+        SipEndPoint destination;
+        if (fromCarrier)
+        {
+            relayed = BuildCalleeRequest(request.Method, Interlocked.Increment(ref calleeCseq));
+            destination = currentTarget!.Destination;
+        }
+        else
+        {
+            relayed = BuildCarrierRequest(request.Method);
+            destination = Invite.ResponseTarget;
+        }
+
+        relayed.Add(SipHeaderNames.Contact, $"<sip:edge@{stack.AdvertisedHostPort}>");
+        foreach (var name in new[] { SipHeaderNames.SessionExpires, SipHeaderNames.MinSe, SipHeaderNames.Supported, "Content-Disposition", "Info-Package", SipHeaderNames.Event })
+        {
+            foreach (var header in request.Headers.Where(h => h.Is(name)))
+            {
+                relayed.Add(header);
+            }
+        }
+
+        relayed.WithBody(request.Body, request.Header(SipHeaderNames.ContentType));
+        await stack.SendRequestAsync(relayed, destination, new RelayUser(this, transaction, localTag, destination));
+    }
+
+    private async Task SendByeToCalleeAsync()
+    {
+        var bye = BuildCalleeRequest("BYE", Interlocked.Increment(ref calleeCseq));
+        await stack.SendRequestAsync(bye, currentTarget!.Destination, router.Discard);
+    }
+
+    private async Task HangUpStrayAsync(ClientTransaction transaction, SipMessage response)
+    {
+        var contact = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? transaction.Request.RequestUri!;
+        var toTag = response.To?.Tag;
+        var from = transaction.Request.Headers.First(h => h.Is(SipHeaderNames.From));
+        var to = $"{transaction.Request.Header(SipHeaderNames.To)}" + (toTag is null ? string.Empty : $";tag={toTag}");
+        var ack = SipMessageWriter.Request("ACK", contact.ToString())
+            .Add(SipHeaderNames.Via, stack.LocalVia(transaction.Target.Transport, SipStack.NewBranch()))
+            .Add(SipHeaderNames.MaxForwards, "70").Add(from).Add(SipHeaderNames.To, to)
+            .Add(SipHeaderNames.CallId, transaction.Request.CallId).Add(SipHeaderNames.CSeq, $"{transaction.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
+        await stack.SendStatelessAsync(transaction.Target, ack.ToArray(), "ACK");
+        var branch = SipStack.NewBranch();
+        var bye = SipMessageWriter.Request("BYE", contact.ToString())
+            .Add(SipHeaderNames.Via, stack.LocalVia(transaction.Target.Transport, branch))
+            .Add(SipHeaderNames.MaxForwards, "70").Add(from).Add(SipHeaderNames.To, to)
+            .Add(SipHeaderNames.CallId, transaction.Request.CallId).Add(SipHeaderNames.CSeq, $"{(transaction.Request.CSeq + 1).ToString(CultureInfo.InvariantCulture)} BYE");
+        await stack.SendRequestAsync(bye, transaction.Target, router.Discard);
+    }
+
+    /// <summary>Ends an answered call from the edge's side (idle media, shutdown): BYE to both legs.</summary>
+    public async Task HangUpAsync(string reason)
+    {
+        lock (gate)
+        {
+            if (State != CallState.Answered)
+            {
+                return;
+            }
+
+            State = CallState.Ended;
+        }
+
+        okRetransmitTimer?.Dispose();
+        await SendByeToCalleeAsync();
+        await stack.SendRequestAsync(BuildCarrierRequest("BYE"), Invite.ResponseTarget, router.Discard);
+        router.End(this, CallStatus.ANSWER, null, reason);
+    }
+
+    public void DisposeTimers()
+    {
+        ringTimer?.Dispose();
+        okRetransmitTimer?.Dispose();
+    }
+
+    /// <summary>Relays the final answer to a relayed in-dialog request back to the side that sent it.</summary>
+    private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination) : IClientTransactionUser
+    {
+        public void OnProvisional(ClientTransaction transaction, SipMessage response)
+        {
+        }
+
+        public void OnFinal(ClientTransaction transaction, SipMessage response)
+        {
+            if (transaction.IsInvite && response.StatusCode is >= 200 and < 300)
+            {
+                // The edge ACKs the re-INVITE on this side itself; the originator's ACK is absorbed (CallRouter.OnAck).
+                var ack = SipMessageWriter.Request("ACK", transaction.Request.RequestUri!.ToString())
+                    .Add(SipHeaderNames.Via, call.stack.LocalVia(destination.Transport, SipStack.NewBranch()))
+                    .Add(SipHeaderNames.MaxForwards, "70")
+                    .Add(transaction.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
+                    .Add(response.Headers.First(h => h.Is(SipHeaderNames.To)))
+                    .Add(SipHeaderNames.CallId, transaction.Request.CallId)
+                    .Add(SipHeaderNames.CSeq, $"{transaction.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
+                _ = call.stack.SendStatelessAsync(destination, ack.ToArray(), "ACK");
+            }
+
+            var writer = origin.CreateResponse(response.StatusCode, response.ReasonPhrase, localTag)
+                .Add(SipHeaderNames.Contact, $"<sip:edge@{call.stack.AdvertisedHostPort}>");
+            foreach (var header in response.Headers.Where(h => h.Is(SipHeaderNames.SessionExpires) || h.Is(SipHeaderNames.Require)))
+            {
+                writer.Add(header);
+            }
+
+            _ = origin.SendAsync(writer.WithBody(response.Body, response.Header(SipHeaderNames.ContentType)).ToArray(), response.StatusCode);
+        }
+
+        public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason) =>
+            _ = origin.RespondAsync(statusCode, reason, localTag);
+
+        public void OnRetransmitted2xx(ClientTransaction transaction, SipMessage response)
+        {
+        }
+    }
+}
+
+internal enum CallState
+{
+    Trying,
+    Ringing,
+    Cancelling,
+    Answered,
+    Ended,
+}

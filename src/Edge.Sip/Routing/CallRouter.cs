@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Calltracking.Edge.Sip.Messages;
+using Calltracking.Edge.Sip.Registrar;
+using Calltracking.Edge.Sip.Transactions;
+using Calltracking.Edge.Sip.Transport;
+using Calltracking.Shared.Calls;
+using Calltracking.Shared.Phones;
+using Calltracking.Shared.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Sip.Routing;
+
+/// <summary>
+/// The B2BUA's front door: takes carrier INVITEs on pool numbers, checks who sent them, asks the number pool where
+/// the call goes and whose visit it is, and hands it to a <see cref="B2BCall"/>. It also routes in-dialog requests
+/// to their call, answers OPTIONS and passes REGISTER to the registrar.
+/// </summary>
+public sealed partial class CallRouter : ISipRequestHandler
+{
+    private readonly SipStack stack;
+    private readonly IRouteResolver resolver;
+    private readonly CallTargets targets;
+    private readonly SipRegistrar registrar;
+    private readonly RoutingOptions options;
+    private readonly TrustedSources carriers;
+    private readonly SourceRateLimiter inviteLimiter;
+    private readonly SourceRateLimiter registerLimiter;
+    private readonly OptionsResponder optionsResponder = new();
+    private readonly ConcurrentDictionary<string, B2BCall> dialogs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, B2BCall> calls = new();
+    private readonly ILogger<CallRouter> logger;
+
+    public CallRouter(
+        SipStack stack,
+        IRouteResolver resolver,
+        CallTargets targets,
+        SipRegistrar registrar,
+        ICallEvents events,
+        CallMetrics metrics,
+        IOptions<RoutingOptions> options,
+        TimeProvider time,
+        ILogger<CallRouter> logger)
+    {
+        this.stack = stack;
+        this.resolver = resolver;
+        this.targets = targets;
+        this.registrar = registrar;
+        this.options = options.Value;
+        this.logger = logger;
+        Events = events;
+        Metrics = metrics;
+        carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
+        inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
+        registerLimiter = new SourceRateLimiter(this.options.RegistersPerSecondPerSource, time);
+    }
+
+    internal ICallEvents Events { get; }
+
+    internal CallMetrics Metrics { get; }
+
+    internal IClientTransactionUser Discard { get; } = new DiscardingUser();
+
+    public int ActiveCalls => calls.Count;
+
+    internal static string DialogKey(string callId, string? localTag) => string.Concat(callId, "|", localTag);
+
+    public void OnRequest(ServerTransaction transaction)
+    {
+        var request = transaction.Request;
+        if (request.To?.Tag is { } tag)
+        {
+            if (dialogs.TryGetValue(DialogKey(request.CallId, tag), out var call))
+            {
+                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: tag == call.CarrierToTag && request.CallId == call.Invite.Request.CallId), request.Method);
+                return;
+            }
+
+            _ = transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
+            return;
+        }
+
+        switch (request.Method)
+        {
+            case "INVITE":
+                Observe(OnInviteAsync(transaction), "INVITE");
+                return;
+            case "REGISTER":
+                if (!registerLimiter.TryAcquire(transaction.Source.Address.Address))
+                {
+                    stack.Metrics.Rejected("rate_limited");
+                    _ = transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "5").ToArray(), 503);
+                    return;
+                }
+
+                _ = registrar.HandleAsync(transaction);
+                return;
+            case "OPTIONS":
+                optionsResponder.OnRequest(transaction);
+                return;
+            case "BYE" or "UPDATE" or "INFO":
+                _ = transaction.RespondAsync(481, "Call/Transaction Does Not Exist", SipStack.NewTag());
+                return;
+            default:
+                _ = transaction.SendAsync(transaction.CreateResponse(405, "Method Not Allowed", SipStack.NewTag()).Add(SipHeaderNames.Allow, OptionsResponder.Allow).ToArray(), 405);
+                return;
+        }
+    }
+
+    private async Task OnInviteAsync(ServerTransaction transaction)
+    {
+        var request = transaction.Request;
+        var source = transaction.Source.Address.Address;
+        if (!carriers.Contains(source))
+        {
+            stack.Metrics.Rejected("forbidden_source");
+            LogUntrusted(logger, source);
+            await transaction.RespondAsync(403, "Forbidden", SipStack.NewTag());
+            return;
+        }
+
+        if (!inviteLimiter.TryAcquire(source))
+        {
+            stack.Metrics.Rejected("rate_limited");
+            await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "1").ToArray(), 503);
+            return;
+        }
+
+        if (calls.Count >= options.MaxActiveCalls)
+        {
+            stack.Metrics.Rejected("overloaded");
+            await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "5").ToArray(), 503);
+            return;
+        }
+
+        await transaction.RespondAsync(100, "Trying");
+        var dialedText = DialedNumberFrom(request, source);
+        if (dialedText is null || !PhoneNumber.TryNormalize(dialedText, true, out var dialed, out _))
+        {
+            stack.Metrics.Rejected("unknown_number");
+            await transaction.RespondAsync(404, "Not Found", SipStack.NewTag());
+            return;
+        }
+
+        var callerRaw = request.Addresses(SipHeaderNames.PAssertedIdentity).FirstOrDefault()?.Uri.User ?? request.From?.Uri.User;
+        RouteLookup lookup;
+        try
+        {
+            lookup = await resolver.ResolveAsync(new RouteQuery(dialed, callerRaw, stack.Time.GetUtcNow()), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The catalogue is unreachable and the number was not cached: nothing to route to.
+            LogRouteFailed(logger, ex, dialed);
+            await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "10").ToArray(), 503);
+            return;
+        }
+
+        switch (lookup.Status)
+        {
+            case RouteLookupStatus.UnknownNumber:
+                stack.Metrics.Rejected("unknown_number");
+                await transaction.RespondAsync(404, "Not Found", SipStack.NewTag());
+                return;
+            case RouteLookupStatus.ScriptDisabled:
+                await transaction.RespondAsync(480, "Temporarily Unavailable", SipStack.NewTag());
+                return;
+        }
+
+        var route = lookup.Decision!;
+        IReadOnlyList<CallTarget> callTargets;
+        try
+        {
+            callTargets = await targets.ResolveAsync(route, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRouteFailed(logger, ex, dialed);
+            callTargets = [];
+        }
+
+        var call = new B2BCall(this, stack, transaction, route, callTargets, callerRaw);
+        calls[call.Id] = call;
+        dialogs[call.CarrierKey] = call;
+        Metrics.Started();
+        Events.OnStarted(new CallStarted(call.Id, request.CallId, call.StartedAt, route, callerRaw,
+            callTargets.Count > 0 ? callTargets[0].RequestUri.ToString() : string.Empty, Recorded: false));
+        await call.StartAsync();
+    }
+
+    private string? DialedNumberFrom(SipMessage request, IPAddress source)
+    {
+        var fromTo = options.Carriers.Any(c => c.DialedNumberFrom == DialedNumberSource.To
+            && TrustedSources.Parse([c.Cidr]).Contains(source));
+        return fromTo ? request.To?.Uri.User : request.RequestUri?.User;
+    }
+
+    internal void Register(B2BCall call, bool callee)
+    {
+        if (callee)
+        {
+            dialogs[call.CalleeKey] = call;
+        }
+    }
+
+    internal void End(B2BCall call, CallStatus status, int? sipCode, string? reason)
+    {
+        if (!calls.TryRemove(call.Id, out _))
+        {
+            return;
+        }
+
+        call.DisposeTimers();
+        Metrics.Ended(status, call.Route.Redirect);
+        Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
+        // Keep the dialogs a little while so late in-dialog retransmissions and the ACK still find the call.
+        var timer = stack.Time.CreateTimer(static s =>
+        {
+            var (router, c) = ((CallRouter, B2BCall))s!;
+            router.dialogs.TryRemove(new KeyValuePair<string, B2BCall>(c.CarrierKey, c));
+            router.dialogs.TryRemove(new KeyValuePair<string, B2BCall>(c.CalleeKey, c));
+        }, (this, call), stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
+        _ = timer;
+    }
+
+    public void OnAck(SipMessage ack, SipEndPoint source)
+    {
+        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call) && tag == call.CarrierToTag)
+        {
+            call.OnCarrierAck();
+        }
+    }
+
+    public void OnStrayResponse(SipMessage response, SipEndPoint source)
+    {
+    }
+
+    /// <summary>Hangs up every answered call (shutdown).</summary>
+    public async Task HangUpAllAsync(string reason)
+    {
+        foreach (var call in calls.Values)
+        {
+            await call.HangUpAsync(reason);
+        }
+    }
+
+    /// <summary>Fire-and-forget work on the SIP path, with failures logged instead of lost.</summary>
+    internal void Observe(Task task, string what)
+    {
+        if (task.IsCompleted)
+        {
+            if (task.Exception is { } done)
+            {
+                LogHandlerFailed(logger, done.GetBaseException(), what);
+            }
+
+            return;
+        }
+
+        task.ContinueWith(t => LogHandlerFailed(logger, t.Exception!.GetBaseException(), what), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(EventId = 3503, Level = LogLevel.Error, Message = "Handling {What} failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string what);
+
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "INVITE from untrusted source {Source} refused")]
+    private static partial void LogUntrusted(ILogger logger, IPAddress source);
+
+    [LoggerMessage(EventId = 3502, Level = LogLevel.Error, Message = "Routing a call to {Number} failed")]
+    private static partial void LogRouteFailed(ILogger logger, Exception exception, string number);
+
+    private sealed class DiscardingUser : IClientTransactionUser
+    {
+        public void OnProvisional(ClientTransaction transaction, SipMessage response)
+        {
+        }
+
+        public void OnFinal(ClientTransaction transaction, SipMessage response)
+        {
+        }
+
+        public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason)
+        {
+        }
+
+        public void OnRetransmitted2xx(ClientTransaction transaction, SipMessage response)
+        {
+        }
+    }
+}

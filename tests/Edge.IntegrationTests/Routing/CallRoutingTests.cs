@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.Sip.Transactions;
+using Calltracking.Edge.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Calltracking.Edge.IntegrationTests.Routing;
+
+/// <summary>
+/// The whole call path with real peers: SIPp as the carrier and as the customer's PBX, the edge in-process with
+/// real PostgreSQL and Redis. Each test checks what the PBX receives and what the call history records.
+/// </summary>
+public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
+{
+    private static readonly TimeSpan SippWait = TimeSpan.FromSeconds(40);
+    private static int numberSeed = 1000;
+
+    private sealed class Edge : IDisposable
+    {
+        public required EdgeAppFactory App { get; init; }
+        public required HttpClient Http { get; init; }
+        public required long Project { get; init; }
+        public required string Key { get; init; }
+
+        public string SipAddress => $"127.0.0.1:{App.Services.GetRequiredService<SipStack>().UdpEndPoint!.Port.ToString(CultureInfo.InvariantCulture)}";
+
+        public async Task<JsonElement> ApiAsync(string path, string json)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/{path}?project={Project}") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Api-key", Key);
+            using var response = await Http.SendAsync(request);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {body}");
+            return body;
+        }
+
+        public async Task<JsonElement> SiteAsync(string path, string json)
+        {
+            using var content = new StringContent(json, Encoding.UTF8, "application/json");
+            using var response = await Http.PostAsync($"{path}?project={Project}", content);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+
+        /// <summary>The call records once the spool has drained (records arrive asynchronously by design).</summary>
+        public async Task<JsonElement> CallAsync(Func<JsonElement, bool> done)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (true)
+            {
+                var calls = (await ApiAsync("project/calltracking/call/list", """{"extend": ["visit"]}""")).GetProperty("data");
+                if (calls.GetArrayLength() > 0 && done(calls[0]))
+                {
+                    return calls[0];
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"no finished call record: {calls}");
+                await Task.Delay(100);
+            }
+        }
+
+        public void Dispose()
+        {
+            Http.Dispose();
+            App.Dispose();
+        }
+    }
+
+    private async Task<Edge> StartEdgeAsync(string carriers, params int[] gatewayPorts)
+    {
+        var settings = new Dictionary<string, string?> { ["Routing:Carriers:0:Cidr"] = carriers, ["Routing:GatewayTimeoutSeconds"] = "2" };
+        for (var i = 0; i < gatewayPorts.Length; i++)
+        {
+            settings[$"Routing:OutboundGateways:{i}"] = $"127.0.0.1:{gatewayPorts[i]}";
+        }
+
+        var app = new EdgeAppFactory(stores, settings);
+        var http = app.CreateClient();
+        var (project, key) = await app.Services.GetRequiredService<ProjectStore>().CreateAsync("routing", CancellationToken.None);
+        return new Edge { App = app, Http = http, Project = project, Key = key };
+    }
+
+    private static string NewNumber() => "7495" + Interlocked.Increment(ref numberSeed).ToString("D7", CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, string> Call(string number) => new() { ["number"] = number, ["caller"] = "79161234567" };
+
+    private static async Task AssertSucceededAsync(Sipp sipp, string who)
+    {
+        var (exit, errors) = await sipp.WaitAsync(SippWait);
+        Assert.True(exit == 0, $"{who} SIPp failed ({exit}): {errors}");
+    }
+
+    [Fact]
+    public async Task A_carrier_call_reaches_the_pbx_with_the_visit_data_and_is_recorded()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"ads\", \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000000\"}}, \"replaceable_numbers\": [\"", number, "\"]}"));
+        await edge.ApiAsync("project/calltracking/settings", """{"custom_headers": "my-city={city}, my-domain={domain}"}""");
+        var visit = (await edge.SiteAsync("/site/visit", """{"marker": "direct_search_1234567_buy glasses", "city": "Moscow", "domain": "shop.example"}""")).GetProperty("visit_id").GetString()!;
+        Assert.Equal(number, (await edge.SiteAsync("/site/number", "{\"visit_id\": " + visit + "}")).GetProperty("phone").GetString());
+
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>
+        {
+            ["x-roistat-phone"] = $"^ *{number}$",
+            ["x-roistat"] = $"^ *{visit}$",
+            ["x-roistat-marker"] = "^ *direct_search_1234567_buy glasses$",
+            ["my-city"] = "^ *Moscow$",
+            ["my-domain"] = "^ *shop\\.example$",
+            ["X-Carrier-Trace"] = "ct-",
+            ["P-Asserted-Identity"] = "79161234567",
+        }), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("ANSWER", record.GetProperty("status").GetString());
+        Assert.Equal(number, record.GetProperty("callee").GetString());
+        Assert.Equal("79161234567", record.GetProperty("caller").GetString());
+        Assert.Equal(visit, record.GetProperty("visit_id").GetString());
+        Assert.Equal("Moscow", record.GetProperty("visit").GetProperty("city").GetString());
+        Assert.InRange(record.GetProperty("answer_duration").GetInt32(), 1, 10);
+    }
+
+    [Fact]
+    public async Task A_busy_pbx_makes_a_busy_call()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"busy\", \"replaceable_numbers\": [\"", number, "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000001\"}}}"));
+
+        using var pbx = Sipp.Start(Scenarios.PbxRejecting(486, "Busy Here"), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierExpecting(486), edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        Assert.Equal("BUSY", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_carrier_cancel_cancels_the_pbx_leg()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"cancel\", \"replaceable_numbers\": [\"", number, "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000002\"}}}"));
+
+        using var pbx = Sipp.Start(Scenarios.PbxRingingUntilCancel, remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCancel, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("CANCEL", record.GetProperty("status").GetString());
+        Assert.Equal(0, record.GetProperty("answer_duration").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_overloaded_gateway_fails_over_to_the_next()
+    {
+        var firstPort = FreePort.Udp();
+        var secondPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", firstPort, secondPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"failover\", \"replaceable_numbers\": [\"", number, "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000003\"}}}"));
+
+        using var first = Sipp.Start(Scenarios.PbxRejecting(503, "Service Unavailable"), remote: null, port: firstPort);
+        using var second = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), remote: null, port: secondPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(second, "second gateway");
+        await AssertSucceededAsync(first, "first gateway");
+        Assert.Equal("ANSWER", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_untrusted_source_is_forbidden()
+    {
+        using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());
+        using var carrier = Sipp.Start(Scenarios.CarrierExpecting(403), edge.SipAddress, keys: Call(NewNumber()));
+        await AssertSucceededAsync(carrier, "carrier");
+    }
+
+    [Fact]
+    public async Task An_unknown_number_is_not_found_and_a_disabled_script_unavailable()
+    {
+        using var edge = await StartEdgeAsync("127.0.0.1/32", FreePort.Udp());
+        var disabled = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"off\", \"is_enabled\": 0, \"replaceable_numbers\": [\"", disabled, "\"]}"));
+
+        using (var unknown = Sipp.Start(Scenarios.CarrierExpecting(404), edge.SipAddress, keys: Call(NewNumber())))
+        {
+            await AssertSucceededAsync(unknown, "carrier (unknown number)");
+        }
+
+        using var off = Sipp.Start(Scenarios.CarrierExpecting(480), edge.SipAddress, keys: Call(disabled));
+        await AssertSucceededAsync(off, "carrier (disabled script)");
+    }
+}

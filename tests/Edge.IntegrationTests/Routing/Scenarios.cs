@@ -1,0 +1,251 @@
+namespace Calltracking.Edge.IntegrationTests.Routing;
+
+/// <summary>SIPp scenarios for the call-routing tests. <c>-key number</c>/<c>-key caller</c> fill the carrier's call.</summary>
+internal static class Scenarios
+{
+    private const string CarrierInvite = """
+        <send retrans="500">
+          <![CDATA[
+
+            INVITE sip:[number]@[remote_ip]:[remote_port] SIP/2.0
+            Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+            From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
+            To: <sip:[number]@[remote_ip]:[remote_port]>
+            Call-ID: [call_id]
+            CSeq: 1 INVITE
+            Contact: <sip:[caller]@[local_ip]:[local_port]>
+            Max-Forwards: 70
+            X-Carrier-Trace: ct-[call_number]
+            Content-Type: application/sdp
+            Content-Length: [len]
+
+            v=0
+            o=carrier 1 1 IN IP4 [local_ip]
+            s=-
+            c=IN IP4 [media_ip]
+            t=0 0
+            m=audio [media_port] RTP/AVP 8 101
+            a=rtpmap:8 PCMA/8000
+            a=rtpmap:101 telephone-event/8000
+
+          ]]>
+        </send>
+        """;
+
+    private const string CarrierAck = """
+        <send>
+          <![CDATA[
+
+            ACK [next_url] SIP/2.0
+            Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+            From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
+            To: <sip:[number]@[remote_ip]:[remote_port]>[peer_tag_param]
+            Call-ID: [call_id]
+            CSeq: 1 ACK
+            Max-Forwards: 70
+            Content-Length: 0
+
+          ]]>
+        </send>
+        """;
+
+    /// <summary>The carrier: INVITE, 200, ACK, a short talk, BYE.</summary>
+    public const string CarrierCall = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier call\">\n" + CarrierInvite + """
+          <recv response="100" optional="true"/>
+          <recv response="180" optional="true"/>
+          <recv response="200" rtd="true" rrs="true"/>
+        """ + CarrierAck + """
+          <pause milliseconds="1200"/>
+          <send retrans="500">
+            <![CDATA[
+
+              BYE [next_url] SIP/2.0
+              Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+              From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
+              To: <sip:[number]@[remote_ip]:[remote_port]>[peer_tag_param]
+              Call-ID: [call_id]
+              CSeq: 2 BYE
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="200"/>
+        </scenario>
+        """;
+
+    /// <summary>The carrier expecting a final failure <paramref name="code"/> (and sending its ACK).</summary>
+    public static string CarrierExpecting(int code) => "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier expects\">\n" + CarrierInvite + $"""
+          <recv response="100" optional="true"/>
+          <recv response="180" optional="true"/>
+          <recv response="183" optional="true"/>
+          <recv response="{code}"/>
+        """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
+
+    /// <summary>The carrier giving up while it rings: CANCEL, then 200 for the CANCEL and 487 for the INVITE.</summary>
+    public static readonly string CarrierCancel = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier cancel\">\n" + CarrierInvite + """
+          <recv response="100" optional="true"/>
+          <recv response="180"/>
+          <pause milliseconds="300"/>
+          <send>
+            <![CDATA[
+
+              CANCEL sip:[number]@[remote_ip]:[remote_port] SIP/2.0
+              [last_Via:]
+              From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
+              To: <sip:[number]@[remote_ip]:[remote_port]>
+              Call-ID: [call_id]
+              CSeq: 1 CANCEL
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="200"/>
+          <recv response="487"/>
+        """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
+
+    private static string Checks(IReadOnlyDictionary<string, string> expectedHeaders) => string.Concat(expectedHeaders.Select((h, i) =>
+        $"""      <ereg regexp="{h.Value}" search_in="hdr" header="{h.Key}:" check_it="true" assign_to="h{i}"/>""" + "\n"));
+
+    /// <summary>The PBX: checks the forwarded headers (a mismatch fails the call), answers, waits for ACK and BYE.</summary>
+    public static string PbxAnswering(IReadOnlyDictionary<string, string> expectedHeaders) => PbxAnsweringTemplate
+        .Replace("@CHECKS@", Checks(expectedHeaders), StringComparison.Ordinal)
+        .Replace("@SEEN@", string.Join(" ", expectedHeaders.Select((_, i) => $"[$h{i}]")), StringComparison.Ordinal);
+
+    private const string PbxAnsweringTemplate = """
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="pbx answers">
+          <recv request="INVITE" crlf="true">
+            <action>
+        @CHECKS@
+            </action>
+          </recv>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 180 Ringing
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <send retrans="500">
+            <![CDATA[
+
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
+              X-Checked: @SEEN@
+              Content-Type: application/sdp
+              Content-Length: [len]
+
+              v=0
+              o=pbx 1 1 IN IP4 [local_ip]
+              s=-
+              c=IN IP4 [media_ip]
+              t=0 0
+              m=audio [media_port] RTP/AVP 8
+              a=rtpmap:8 PCMA/8000
+
+            ]]>
+          </send>
+          <recv request="ACK" crlf="true"/>
+          <recv request="BYE"/>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Content-Length: 0
+
+            ]]>
+          </send>
+        </scenario>
+        """;
+
+    /// <summary>The PBX answering every INVITE with a final failure (486 busy, 503 for failover).</summary>
+    public static string PbxRejecting(int code, string reason) => $"""
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="pbx rejects">
+          <recv request="INVITE"/>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 {code} {reason}
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv request="ACK"/>
+        </scenario>
+        """;
+
+    /// <summary>The PBX ringing until the call is cancelled: 200 for the CANCEL, 487 for the INVITE.</summary>
+    public const string PbxRingingUntilCancel = """
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="pbx rings">
+          <recv request="INVITE"/>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 180 Ringing
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv request="CANCEL"/>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 487 Request Terminated
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              CSeq: 1 INVITE
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv request="ACK"/>
+        </scenario>
+        """;
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Calltracking.Edge.Testing;
+
+/// <summary>
+/// Runs SIPp (Debian's <c>sip-tester</c>) as a real SIP peer: a carrier placing calls or a PBX answering them.
+/// Scenarios are XML text written to a temporary directory; <c>-key</c> values fill <c>[name]</c> placeholders.
+/// </summary>
+public sealed class Sipp : IDisposable
+{
+    private readonly Process process;
+    private readonly string directory;
+
+    private Sipp(Process process, string directory, int port)
+    {
+        this.process = process;
+        this.directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static Sipp Start(string scenarioXml, string? remote, int calls = 1, IReadOnlyDictionary<string, string>? keys = null, int? port = null, TimeSpan? timeout = null, string transport = "u1")
+    {
+        var binary = ExternalTool.Require("sipp", "sip-tester", "/usr/bin/sipp");
+        var directory = Path.Combine(Path.GetTempPath(), "edge-sipp-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var scenario = Path.Combine(directory, "scenario.xml");
+        File.WriteAllText(scenario, scenarioXml);
+        var localPort = port ?? FreePort.Udp();
+        var psi = new ProcessStartInfo(binary)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        var args = new List<string>
+        {
+            "-sf", scenario, "-i", "127.0.0.1", "-p", localPort.ToString(CultureInfo.InvariantCulture), "-m", calls.ToString(CultureInfo.InvariantCulture),
+            "-t", transport, "-nostdin", "-trace_err", "-trace_msg", "-timeout", ((int)(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s", "-timeout_error",
+            "-max_recv_loops", "1000", "-r", "10",
+        };
+        foreach (var (key, value) in keys ?? new Dictionary<string, string>())
+        {
+            args.Add("-key");
+            args.Add(key);
+            args.Add(value);
+        }
+
+        if (remote is not null)
+        {
+            args.Add(remote);
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start sipp");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new Sipp(process, directory, localPort);
+    }
+
+    /// <summary>Waits for SIPp to finish; returns its exit code (0: every call succeeded) and its error log.</summary>
+    public async Task<(int ExitCode, string Errors)> WaitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "sipp did not finish in time. " + Errors());
+        }
+
+        return (process.ExitCode, Errors());
+    }
+
+    private string Errors() =>
+        string.Join("\n", Directory.EnumerateFiles(directory, "*errors.log").Select(File.ReadAllText))
+        + "\n--- messages ---\n" + string.Join("\n", Directory.EnumerateFiles(directory, "*messages.log").Select(f => { var t = File.ReadAllText(f); return t.Length > 6000 ? t[^6000..] : t; }));
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.Dispose();
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
