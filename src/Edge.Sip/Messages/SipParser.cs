@@ -377,7 +377,9 @@ public static class SipParser
             var text = message.RequestUriTextForValidation ?? string.Empty;
             var colon = text.IndexOf(':', StringComparison.Ordinal);
             var scheme = colon > 0 ? text[..colon].ToLowerInvariant() : string.Empty;
-            return scheme is "sip" or "sips" or "tel" || scheme.Length == 0
+            // 416 only for a well-formed scheme the edge does not speak (RFC 4475 §3.3.2 unkscm); "<sip:…>" or junk
+            // before the colon is a malformed Request-URI (§3.1.2.6 ltgtruri) and gets 400.
+            return scheme is "sip" or "sips" or "tel" || !IsWellFormedScheme(scheme)
                 ? new SipParseError(400, "Malformed Request-URI", "start_line", message)
                 : new SipParseError(416, "Unsupported URI Scheme", "start_line", message);
         }
@@ -401,6 +403,25 @@ public static class SipParser
     }
 
     /// <summary>Collects the typed parts while headers are read.</summary>
+    /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).</summary>
+    private static bool IsWellFormedScheme(string scheme)
+    {
+        if (scheme.Length == 0 || !char.IsAsciiLetter(scheme[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in scheme)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private sealed class Builder
     {
         public bool IsRequest;

@@ -193,9 +193,17 @@ public sealed class TransactionTimerTests
         await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var invite = (await peer.ReceiveAsync(Wait))!;
 
+        // Several receive loops serve one socket, so two datagrams sent back to back may be handled in either order
+        // (as UDP may deliver them); a 180 that lands after the 200 is rightly discarded (§17.1.1.2). Send the 200
+        // once the 180 has been delivered.
         await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 180, "Ringing", "pbx1").ToArray());
-        await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 200, "OK", "pbx1").ToArray());
         var deadline = DateTime.UtcNow + Wait;
+        while (user.Provisionals.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 200, "OK", "pbx1").ToArray());
         while (user.Finals.IsEmpty && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10);
