@@ -166,4 +166,30 @@ public sealed class CompletionTimerTests
         Assert.Equal(0, edge.Stack.ClientTransactionCount);
         Assert.Equal([486], user.Finals);
     }
+
+    [Fact]
+    public async Task Rfc2543_peer_without_branch_cookie_is_matched_by_the_fallback()
+    {
+        var time = new FakeTimeProvider();
+        var handler = new RecordingHandler(t => _ = t.RespondAsync(486, "Busy Here", "edge1"));
+        await using var edge = await StackHarness.StartAsync(time, handler);
+        using var peer = new SipPeer();
+        var invite = TransactionTimerTests.Invite(peer).Replace(";branch=z9hG4bKinv1", string.Empty, StringComparison.Ordinal);
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, invite);
+        var busy = (await peer.ReceiveAsync(Wait))!;
+        Assert.Equal(486, busy.StatusCode);
+
+        // §17.2.3: the retransmission matches on Request-URI, From tag, Call-ID, CSeq and top Via.
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, invite);
+        Assert.Equal(486, (await peer.ReceiveAsync(Wait))!.StatusCode);
+        Assert.Single(handler.Requests);
+
+        // The ACK carries the To tag of the 486 and still finds its INVITE: G stops, I ends the transaction.
+        var ack = invite.Replace("INVITE sip", "ACK sip", StringComparison.Ordinal).Replace("CSeq: 1 INVITE", "CSeq: 1 ACK", StringComparison.Ordinal)
+            .Replace("To: <sip:edge@127.0.0.1>", $"To: <sip:edge@127.0.0.1>;tag={busy.To!.Tag}", StringComparison.Ordinal);
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, ack);
+        await Eventually(() => handler.Requests.Single().State == TransactionState.Confirmed);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, edge.Stack.ServerTransactionCount);
+    }
 }
