@@ -14,6 +14,9 @@ public static class SipParser
 
     private static ReadOnlySpan<byte> SipVersion => "SIP/2.0"u8;
 
+    [ThreadStatic]
+    private static List<ReadOnlyMemory<byte>>? lineScratch;
+
     /// <summary>Parses a complete message; the buffer must stay unchanged for the message's lifetime.</summary>
     /// <param name="data">The message bytes (a datagram, or one frame cut from a stream).</param>
     /// <param name="datagram">True for UDP: a Content-Length beyond the datagram is an error (§18.3).</param>
@@ -42,8 +45,8 @@ public static class SipParser
 
         headerEnd += offset;
         var bodyStart = headerEnd + separatorLength;
-        var builder = new Builder();
         var lines = SplitLines(data[offset..headerEnd]);
+        var builder = new Builder(lines.Count);
         if (lines.Count == 0)
         {
             error = new SipParseError(400, "Empty message", "start_line", null);
@@ -189,9 +192,11 @@ public static class SipParser
     }
 
     /// <summary>Splits header lines on CRLF (or bare LF) and unfolds continuation lines (§7.3.1).</summary>
+    /// <remarks>The list is reused per thread: it never leaves <see cref="Parse"/>, and parsing does not re-enter.</remarks>
     private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> block)
     {
-        var lines = new List<ReadOnlyMemory<byte>>(24);
+        var lines = lineScratch ??= new List<ReadOnlyMemory<byte>>(32);
+        lines.Clear();
         var span = block.Span;
         var start = 0;
         while (start <= span.Length)
@@ -275,7 +280,18 @@ public static class SipParser
             builder.VersionError = true;
         }
 
-        builder.RequestUriText = Encoding.UTF8.GetString(uri);
+        // Parsed from a stack copy; the text is kept only when it does not parse, to choose between 400 and 416.
+        Span<char> chars = stackalloc char[Math.Min(uri.Length, 1024)];
+        if (uri.Length <= chars.Length)
+        {
+            builder.RequestUri = SipUri.Parse(chars[..Encoding.UTF8.GetChars(uri, chars)], out _);
+        }
+
+        if (builder.RequestUri is null)
+        {
+            builder.RequestUriText = Encoding.UTF8.GetString(uri);
+            builder.RequestUri = SipUri.Parse(builder.RequestUriText, out _);
+        }
         return null;
     }
 
@@ -427,10 +443,11 @@ public static class SipParser
         public bool IsRequest;
         public string Method = string.Empty;
         public string? RequestUriText;
+        public SipUri? RequestUri;
         public bool VersionError;
         public int StatusCode;
         public string Reason = string.Empty;
-        public List<SipHeader> Headers = new(24);
+        public List<SipHeader> Headers;
         public List<ViaHeader> Vias = new(2);
         public NameAddress? From;
         public NameAddress? To;
@@ -441,6 +458,9 @@ public static class SipParser
         public int? ContentLength;
         private bool callIdSeen;
         private bool cseqSeen;
+
+        /// <param name="lineCount">Start line included; the header list is sized to hold every line without growing.</param>
+        public Builder(int lineCount) => Headers = new List<SipHeader>(Math.Max(lineCount - 1, 1));
 
         public string? Absorb(SipHeader header)
         {
@@ -606,17 +626,11 @@ public static class SipParser
 
         public SipMessage Build(ReadOnlyMemory<byte> body)
         {
-            SipUri? uri = null;
-            if (RequestUriText is not null)
-            {
-                uri = SipUri.Parse(RequestUriText, out _);
-            }
-
             return new SipMessage
             {
                 IsRequest = IsRequest,
                 Method = Method,
-                RequestUri = uri,
+                RequestUri = RequestUri,
                 StatusCode = StatusCode,
                 ReasonPhrase = Reason,
                 Headers = Headers,
