@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Calltracking.Edge.Sip.Messages;
@@ -33,18 +34,21 @@ public sealed class NameAddress
         return null;
     }
 
-    public static NameAddress? Parse(string text, out string? error)
+    public static NameAddress? Parse(string text, out string? error) => Parse(text.AsSpan(), out error);
+
+    /// <summary>Parses on the span; strings are made for the display name, the URI's parts and the parameters only.</summary>
+    internal static NameAddress? Parse(ReadOnlySpan<char> text, out string? error)
     {
         error = null;
         var s = text.Trim();
-        if (s == "*")
+        if (s is "*")
         {
             return new NameAddress { Uri = new SipUri { Scheme = "*" }, IsWildcard = true };
         }
 
         string? display = null;
-        string uriText;
-        string paramText;
+        ReadOnlySpan<char> uriText;
+        ReadOnlySpan<char> paramText;
         var lt = IndexOfUnquoted(s, '<');
         if (lt >= 0)
         {
@@ -61,17 +65,18 @@ public sealed class NameAddress
                 }
                 else
                 {
-                    display = name;
+                    display = name.ToString();
                 }
             }
 
-            var gt = s.IndexOf('>', lt);
+            var gt = s[lt..].IndexOf('>');
             if (gt < 0)
             {
                 error = "name-addr has '<' without '>'";
                 return null;
             }
 
+            gt += lt;
             uriText = s[(lt + 1)..gt];
             paramText = s[(gt + 1)..];
         }
@@ -83,10 +88,10 @@ public sealed class NameAddress
                 return null;
             }
 
-            var semicolon = s.IndexOf(';', StringComparison.Ordinal);
+            var semicolon = s.IndexOf(';');
             uriText = semicolon < 0 ? s : s[..semicolon];
-            paramText = semicolon < 0 ? string.Empty : s[semicolon..];
-            if (uriText.Contains('?', StringComparison.Ordinal) || uriText.Contains(',', StringComparison.Ordinal))
+            paramText = semicolon < 0 ? default : s[semicolon..];
+            if (uriText.IndexOfAny('?', ',') >= 0)
             {
                 error = "addr-spec with '?' or ',' must be enclosed in <>";
                 return null;
@@ -103,14 +108,16 @@ public sealed class NameAddress
         return parameters is null ? null : new NameAddress { DisplayName = display, Uri = uri, Parameters = parameters };
     }
 
-    internal static List<KeyValuePair<string, string?>>? ParseParameters(string text, out string? error)
+    internal static IReadOnlyList<KeyValuePair<string, string?>>? ParseParameters(string text, out string? error) => ParseParameters(text.AsSpan(), out error);
+
+    /// <summary><c>*( SEMI generic-param )</c> (§25.1), split outside quoted strings.</summary>
+    internal static IReadOnlyList<KeyValuePair<string, string?>>? ParseParameters(ReadOnlySpan<char> text, out string? error)
     {
         error = null;
-        var result = new List<KeyValuePair<string, string?>>();
         var t = text.Trim();
         if (t.Length == 0)
         {
-            return result;
+            return [];
         }
 
         if (t[0] != ';')
@@ -119,53 +126,69 @@ public sealed class NameAddress
             return null;
         }
 
-        foreach (var part in SplitUnquoted(t[1..], ';'))
+        t = t[1..];
+        var result = new List<KeyValuePair<string, string?>>(4);
+        while (true)
         {
-            var p = part.Trim();
+            var next = IndexOfUnquotedSeparator(t, ';');
+            var p = (next < 0 ? t : t[..next]).Trim();
             if (p.Length == 0)
             {
                 error = "empty header parameter";
                 return null;
             }
 
-            var eq = p.IndexOf('=', StringComparison.Ordinal);
+            var eq = p.IndexOf('=');
             var name = (eq < 0 ? p : p[..eq]).Trim();
-            var value = eq < 0 ? null : p[(eq + 1)..].Trim();
-            if (name.Length == 0 || !IsToken(name) || (value is not null && value.Length == 0))
+            var value = eq < 0 ? default : p[(eq + 1)..].Trim();
+            if (name.Length == 0 || !IsToken(name) || (eq >= 0 && value.Length == 0))
             {
                 error = $"malformed header parameter '{p}'";
                 return null;
             }
 
-            if (value is not null && value[0] == '"')
+            if (eq >= 0 && value[0] == '"' && !TryUnquote(value, out _))
             {
-                if (!TryUnquote(value, out _))
-                {
-                    error = "unterminated quoted parameter value";
-                    return null;
-                }
+                error = "unterminated quoted parameter value";
+                return null;
             }
 
-            result.Add(new(name, value));
-        }
+            result.Add(new(KnownParameter(name) ?? name.ToString(), eq < 0 ? null : value.ToString()));
+            if (next < 0)
+            {
+                return result;
+            }
 
-        return result;
+            t = t[(next + 1)..];
+        }
     }
 
-    internal static bool IsToken(string s)
+    /// <summary>The parameter names every message carries, so their strings are not made per message.</summary>
+    private static string? KnownParameter(ReadOnlySpan<char> name) => name switch
     {
-        foreach (var c in s)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "-.!%*_+`'~".Contains(c, StringComparison.Ordinal)))
-            {
-                return false;
-            }
-        }
+        "tag" => "tag",
+        "branch" => "branch",
+        "rport" => "rport",
+        "received" => "received",
+        "lr" => "lr",
+        "transport" => "transport",
+        "user" => "user",
+        "expires" => "expires",
+        "q" => "q",
+        _ => null,
+    };
 
-        return s.Length > 0;
-    }
+    internal static bool IsToken(string s) => IsToken(s.AsSpan());
 
-    internal static bool TryUnquote(string quoted, out string? value)
+    internal static bool IsToken(ReadOnlySpan<char> s) => s.Length > 0 && !s.ContainsAnyExcept(TokenCharacters);
+
+    private static readonly SearchValues<char> TokenCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~");
+
+    internal static bool TryUnquote(string quoted, out string? value) => TryUnquote(quoted.AsSpan(), out value);
+
+    /// <summary>A quoted-string (§25.1) with its backslash escapes resolved; false when unterminated or followed by text.</summary>
+    internal static bool TryUnquote(ReadOnlySpan<char> quoted, out string? value)
     {
         value = null;
         if (quoted.Length < 2 || quoted[0] != '"')
@@ -173,34 +196,34 @@ public sealed class NameAddress
             return false;
         }
 
-        var builder = new StringBuilder(quoted.Length);
+        StringBuilder? builder = null;
+        var runStart = 1;
         for (var i = 1; i < quoted.Length; i++)
         {
             var c = quoted[i];
             if (c == '\\' && i + 1 < quoted.Length)
             {
-                builder.Append(quoted[++i]);
+                builder ??= new StringBuilder(quoted.Length);
+                builder.Append(quoted[runStart..i]).Append(quoted[i + 1]);
+                i++;
+                runStart = i + 1;
             }
             else if (c == '"')
             {
-                if (quoted[(i + 1)..].Trim().Length != 0)
+                if (!quoted[(i + 1)..].Trim().IsEmpty)
                 {
                     return false;
                 }
 
-                value = builder.ToString();
+                value = builder is null ? quoted[1..i].ToString() : builder.Append(quoted[runStart..i]).ToString();
                 return true;
-            }
-            else
-            {
-                builder.Append(c);
             }
         }
 
         return false;
     }
 
-    internal static int IndexOfUnquoted(string s, char target)
+    internal static int IndexOfUnquoted(ReadOnlySpan<char> s, char target)
     {
         var quoted = false;
         for (var i = 0; i < s.Length; i++)
@@ -214,6 +237,41 @@ public sealed class NameAddress
                 quoted = !quoted;
             }
             else if (!quoted && s[i] == target)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The first <paramref name="separator"/> outside quoted strings and angle brackets, as <see cref="SplitUnquoted"/> splits.</summary>
+    internal static int IndexOfUnquotedSeparator(ReadOnlySpan<char> s, char separator)
+    {
+        var quoted = false;
+        var angle = 0;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (quoted && c == '\\')
+            {
+                i++;
+                continue;
+            }
+
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && c == '<')
+            {
+                angle++;
+            }
+            else if (!quoted && c == '>' && angle > 0)
+            {
+                angle--;
+            }
+            else if (!quoted && angle == 0 && c == separator)
             {
                 return i;
             }

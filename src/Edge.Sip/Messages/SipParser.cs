@@ -14,6 +14,9 @@ public static class SipParser
 
     private static ReadOnlySpan<byte> SipVersion => "SIP/2.0"u8;
 
+    [ThreadStatic]
+    private static List<ReadOnlyMemory<byte>>? lineScratch;
+
     /// <summary>Parses a complete message; the buffer must stay unchanged for the message's lifetime.</summary>
     /// <param name="data">The message bytes (a datagram, or one frame cut from a stream).</param>
     /// <param name="datagram">True for UDP: a Content-Length beyond the datagram is an error (§18.3).</param>
@@ -42,8 +45,8 @@ public static class SipParser
 
         headerEnd += offset;
         var bodyStart = headerEnd + separatorLength;
-        var builder = new Builder();
         var lines = SplitLines(data[offset..headerEnd]);
+        var builder = new Builder(lines.Count);
         if (lines.Count == 0)
         {
             error = new SipParseError(400, "Empty message", "start_line", null);
@@ -189,9 +192,11 @@ public static class SipParser
     }
 
     /// <summary>Splits header lines on CRLF (or bare LF) and unfolds continuation lines (§7.3.1).</summary>
+    /// <remarks>The list is reused per thread: it never leaves <see cref="Parse"/>, and parsing does not re-enter.</remarks>
     private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> block)
     {
-        var lines = new List<ReadOnlyMemory<byte>>(24);
+        var lines = lineScratch ??= new List<ReadOnlyMemory<byte>>(32);
+        lines.Clear();
         var span = block.Span;
         var start = 0;
         while (start <= span.Length)
@@ -275,7 +280,18 @@ public static class SipParser
             builder.VersionError = true;
         }
 
-        builder.RequestUriText = Encoding.UTF8.GetString(uri);
+        // Parsed from a stack copy; the text is kept only when it does not parse, to choose between 400 and 416.
+        Span<char> chars = stackalloc char[Math.Min(uri.Length, 1024)];
+        if (uri.Length <= chars.Length)
+        {
+            builder.RequestUri = SipUri.Parse(chars[..Encoding.UTF8.GetChars(uri, chars)], out _);
+        }
+
+        if (builder.RequestUri is null)
+        {
+            builder.RequestUriText = Encoding.UTF8.GetString(uri);
+            builder.RequestUri = SipUri.Parse(builder.RequestUriText, out _);
+        }
         return null;
     }
 
@@ -377,7 +393,9 @@ public static class SipParser
             var text = message.RequestUriTextForValidation ?? string.Empty;
             var colon = text.IndexOf(':', StringComparison.Ordinal);
             var scheme = colon > 0 ? text[..colon].ToLowerInvariant() : string.Empty;
-            return scheme is "sip" or "sips" or "tel" || scheme.Length == 0
+            // 416 only for a well-formed scheme the edge does not speak (RFC 4475 §3.3.2 unkscm); "<sip:…>" or junk
+            // before the colon is a malformed Request-URI (§3.1.2.6 ltgtruri) and gets 400.
+            return scheme is "sip" or "sips" or "tel" || !IsWellFormedScheme(scheme)
                 ? new SipParseError(400, "Malformed Request-URI", "start_line", message)
                 : new SipParseError(416, "Unsupported URI Scheme", "start_line", message);
         }
@@ -401,15 +419,35 @@ public static class SipParser
     }
 
     /// <summary>Collects the typed parts while headers are read.</summary>
+    /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).</summary>
+    private static bool IsWellFormedScheme(string scheme)
+    {
+        if (scheme.Length == 0 || !char.IsAsciiLetter(scheme[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in scheme)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private sealed class Builder
     {
         public bool IsRequest;
         public string Method = string.Empty;
         public string? RequestUriText;
+        public SipUri? RequestUri;
         public bool VersionError;
         public int StatusCode;
         public string Reason = string.Empty;
-        public List<SipHeader> Headers = new(24);
+        public List<SipHeader> Headers;
         public List<ViaHeader> Vias = new(2);
         public NameAddress? From;
         public NameAddress? To;
@@ -421,30 +459,22 @@ public static class SipParser
         private bool callIdSeen;
         private bool cseqSeen;
 
+        /// <param name="lineCount">Start line included; the header list is sized to hold every line without growing.</param>
+        public Builder(int lineCount) => Headers = new List<SipHeader>(Math.Max(lineCount - 1, 1));
+
         public string? Absorb(SipHeader header)
         {
             switch (header.Name)
             {
                 case SipHeaderNames.Via:
-                    foreach (var part in NameAddress.SplitUnquoted(header.Value, ','))
-                    {
-                        var via = ViaHeader.Parse(part, out var viaError);
-                        if (via is null)
-                        {
-                            return $"Malformed Via header: {viaError}";
-                        }
-
-                        Vias.Add(via);
-                    }
-
-                    return null;
+                    return AbsorbVias(header.RawValue.Span);
                 case SipHeaderNames.From:
                     if (From is not null)
                     {
                         return "Duplicate From header";
                     }
 
-                    From = NameAddress.Parse(header.Value, out var fromError);
+                    From = ParseAddress(header.RawValue.Span, out var fromError);
                     return From is null ? $"Malformed From header: {fromError}" : null;
                 case SipHeaderNames.To:
                     if (To is not null)
@@ -452,7 +482,7 @@ public static class SipParser
                         return "Duplicate To header";
                     }
 
-                    To = NameAddress.Parse(header.Value, out var toError);
+                    To = ParseAddress(header.RawValue.Span, out var toError);
                     return To is null ? $"Malformed To header: {toError}" : null;
                 case SipHeaderNames.CallId:
                     if (callIdSeen)
@@ -462,7 +492,7 @@ public static class SipParser
 
                     callIdSeen = true;
                     CallId = header.Value;
-                    return CallId.Length == 0 || CallId.Any(char.IsWhiteSpace) ? "Malformed Call-ID header" : null;
+                    return CallId.Length == 0 || HasWhiteSpace(CallId) ? "Malformed Call-ID header" : null;
                 case SipHeaderNames.CSeq:
                     if (cseqSeen)
                     {
@@ -497,6 +527,76 @@ public static class SipParser
             }
         }
 
+        /// <summary>
+        /// Header values are decoded into a stack buffer rather than a string: only the parts kept become strings
+        /// (docs/sip.md has the before/after allocation numbers).
+        /// </summary>
+        private const int StackChars = 512;
+
+        private string? AbsorbVias(ReadOnlySpan<byte> raw)
+        {
+            char[]? rented = null;
+            var chars = raw.Length <= StackChars ? stackalloc char[StackChars] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(raw.Length));
+            try
+            {
+                ReadOnlySpan<char> rest = chars[..Encoding.UTF8.GetChars(raw, chars)];
+                while (true)
+                {
+                    var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
+                    var via = ViaHeader.Parse(comma < 0 ? rest : rest[..comma], out var viaError);
+                    if (via is null)
+                    {
+                        return $"Malformed Via header: {viaError}";
+                    }
+
+                    Vias.Add(via);
+                    if (comma < 0)
+                    {
+                        return null;
+                    }
+
+                    rest = rest[(comma + 1)..];
+                }
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    System.Buffers.ArrayPool<char>.Shared.Return(rented);
+                }
+            }
+        }
+
+        private static NameAddress? ParseAddress(ReadOnlySpan<byte> raw, out string? error)
+        {
+            char[]? rented = null;
+            var chars = raw.Length <= StackChars ? stackalloc char[StackChars] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(raw.Length));
+            try
+            {
+                return NameAddress.Parse(chars[..Encoding.UTF8.GetChars(raw, chars)], out error);
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    System.Buffers.ArrayPool<char>.Shared.Return(rented);
+                }
+            }
+        }
+
+        private static bool HasWhiteSpace(string text)
+        {
+            foreach (var c in text)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         private string? ParseCSeq(ReadOnlySpan<byte> value)
         {
             var space = value.IndexOfAny(" \t"u8);
@@ -526,17 +626,11 @@ public static class SipParser
 
         public SipMessage Build(ReadOnlyMemory<byte> body)
         {
-            SipUri? uri = null;
-            if (RequestUriText is not null)
-            {
-                uri = SipUri.Parse(RequestUriText, out _);
-            }
-
             return new SipMessage
             {
                 IsRequest = IsRequest,
                 Method = Method,
-                RequestUri = uri,
+                RequestUri = RequestUri,
                 StatusCode = StatusCode,
                 ReasonPhrase = Reason,
                 Headers = Headers,

@@ -43,12 +43,16 @@ public sealed class ViaHeader
         return null;
     }
 
-    public static ViaHeader? Parse(string text, out string? error)
+    public static ViaHeader? Parse(string text, out string? error) => Parse(text.AsSpan(), out error);
+
+    internal static ViaHeader? Parse(ReadOnlySpan<char> text, out string? error)
     {
         error = null;
         var s = text.Trim();
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with optional LWS around the slashes
-        var parts = new List<string>(3);
+        ReadOnlySpan<char> protocol = default;
+        ReadOnlySpan<char> version = default;
+        ReadOnlySpan<char> transport = default;
         var i = 0;
         for (var k = 0; k < 3; k++)
         {
@@ -63,7 +67,20 @@ public sealed class ViaHeader
                 i++;
             }
 
-            parts.Add(s[start..i]);
+            var part = s[start..i];
+            if (k == 0)
+            {
+                protocol = part;
+            }
+            else if (k == 1)
+            {
+                version = part;
+            }
+            else
+            {
+                transport = part;
+            }
+
             while (i < s.Length && char.IsWhiteSpace(s[i]))
             {
                 i++;
@@ -81,7 +98,7 @@ public sealed class ViaHeader
             }
         }
 
-        if (!parts[0].Equals("SIP", StringComparison.OrdinalIgnoreCase) || parts[1] != "2.0" || parts[2].Length == 0)
+        if (!protocol.Equals("SIP", StringComparison.OrdinalIgnoreCase) || version is not "2.0" || transport.Length == 0)
         {
             error = "Via sent-protocol is not SIP/2.0/<transport>";
             return null;
@@ -90,9 +107,26 @@ public sealed class ViaHeader
         var rest = s[i..].TrimStart();
         var semicolon = NameAddress.IndexOfUnquoted(rest, ';');
         var sentBy = (semicolon < 0 ? rest : rest[..semicolon]).Trim();
-        var paramText = semicolon < 0 ? string.Empty : rest[semicolon..];
-        var probe = SipUri.Parse("sip:" + sentBy.Replace(" ", string.Empty, StringComparison.Ordinal), out _);
-        if (sentBy.Length == 0 || probe is null || probe.User is not null || probe.Parameters.Count > 0)
+        var paramText = semicolon < 0 ? default : rest[semicolon..];
+
+        // sent-by = host [ COLON port ] where COLON may carry spaces around it (§25.1): drop them before splitting.
+        if (sentBy.Length is 0 or > 300)
+        {
+            error = "Via sent-by is malformed";
+            return null;
+        }
+
+        Span<char> compact = stackalloc char[sentBy.Length];
+        var length = 0;
+        foreach (var c in sentBy)
+        {
+            if (c != ' ')
+            {
+                compact[length++] = c;
+            }
+        }
+
+        if (!SipUri.TrySplitHostPort(compact[..length], out var host, out var port))
         {
             error = "Via sent-by is malformed";
             return null;
@@ -104,8 +138,14 @@ public sealed class ViaHeader
             return null;
         }
 
-        return new ViaHeader { Transport = parts[2].ToUpperInvariant(), Host = probe.Host, Port = probe.Port, Parameters = parameters };
+        return new ViaHeader { Transport = KnownTransport(transport) ?? transport.ToString().ToUpperInvariant(), Host = host, Port = port, Parameters = parameters };
     }
+
+    private static string? KnownTransport(ReadOnlySpan<char> transport) =>
+        transport.Equals("UDP", StringComparison.OrdinalIgnoreCase) ? "UDP"
+        : transport.Equals("TCP", StringComparison.OrdinalIgnoreCase) ? "TCP"
+        : transport.Equals("TLS", StringComparison.OrdinalIgnoreCase) ? "TLS"
+        : null;
 
     /// <summary>A copy with <c>received</c> and <c>rport</c> filled in as a server does (§18.2.1, RFC 3581 §4).</summary>
     public ViaHeader WithReceived(string sourceAddress, int sourcePort)

@@ -150,4 +150,23 @@ public sealed class SipStackTransportTests
             buffer.AddRange(chunk.AsSpan(0, read));
         }
     }
+
+    [Theory]
+    [InlineData("Via: SIP/2.0/UDP\n")]
+    [InlineData("Via: SIP/2.0/UDP 10.9.9.9:99999;branch=z9hG4bKbroken\n")]
+    [InlineData("Via: garbage;;;\n")]
+    public async Task Options_with_a_broken_via_is_answered_400_or_dropped_and_the_edge_keeps_answering(string brokenVia)
+    {
+        await using var edge = await StackHarness.StartAsync();
+        using var peer = new SipPeer();
+        var broken = SipPeer.Options(peer.EndPoint, "z9hG4bKbroken", "broken-1").ReplaceLineEndings("\n");
+        var viaStart = broken.IndexOf("Via:", StringComparison.Ordinal);
+        var viaEnd = broken.IndexOf('\n', viaStart) + 1;
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, broken[..viaStart] + brokenVia + broken[viaEnd..]);
+        var answer = await peer.ReceiveAsync(TimeSpan.FromMilliseconds(500));
+        Assert.True(answer is null || answer.StatusCode == 400, answer?.ToString());
+
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, SipPeer.Options(peer.EndPoint));
+        Assert.Equal(200, (await peer.ReceiveAsync(Wait))!.StatusCode);
+    }
 }

@@ -12,43 +12,7 @@ public sealed class TransactionTimerTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
-    private sealed class RecordingHandler(Action<ServerTransaction>? onRequest = null) : ISipRequestHandler
-    {
-        public ConcurrentQueue<ServerTransaction> Requests { get; } = new();
-
-        public void OnRequest(ServerTransaction transaction)
-        {
-            Requests.Enqueue(transaction);
-            onRequest?.Invoke(transaction);
-        }
-
-        public void OnAck(SipMessage ack, SipEndPoint source)
-        {
-        }
-
-        public void OnStrayResponse(SipMessage response, SipEndPoint source)
-        {
-        }
-    }
-
-    private sealed class RecordingUser : IClientTransactionUser
-    {
-        public ConcurrentQueue<int> Finals { get; } = new();
-
-        public ConcurrentQueue<int> Provisionals { get; } = new();
-
-        public void OnProvisional(ClientTransaction transaction, SipMessage response) => Provisionals.Enqueue(response.StatusCode);
-
-        public void OnFinal(ClientTransaction transaction, SipMessage response) => Finals.Enqueue(response.StatusCode);
-
-        public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason) => Finals.Enqueue(statusCode);
-
-        public void OnRetransmitted2xx(ClientTransaction transaction, SipMessage response)
-        {
-        }
-    }
-
-    private static string Invite(SipPeer peer, string branch = "z9hG4bKinv1") =>
+    internal static string Invite(SipPeer peer, string branch = "z9hG4bKinv1") =>
         SipPeer.Options(peer.EndPoint, branch, "inv-1").Replace("OPTIONS", "INVITE", StringComparison.Ordinal);
 
     [Fact]
@@ -129,7 +93,7 @@ public sealed class TransactionTimerTests
         Assert.Equal(481, (await peer.ReceiveAsync(Wait))!.StatusCode);
     }
 
-    private static SipMessageWriter OutboundInvite(SipStack stack, SipPeer peer, string branch) =>
+    internal static SipMessageWriter OutboundInvite(SipStack stack, SipPeer peer, string branch) =>
         SipMessageWriter.Request("INVITE", $"sip:pbx@127.0.0.1:{peer.EndPoint.Port}")
             .Add(SipHeaderNames.Via, stack.LocalVia(SipTransportKind.Udp, branch))
             .Add(SipHeaderNames.MaxForwards, "70")
@@ -193,9 +157,17 @@ public sealed class TransactionTimerTests
         await edge.Stack.SendRequestAsync(OutboundInvite(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var invite = (await peer.ReceiveAsync(Wait))!;
 
+        // Several receive loops serve one socket, so two datagrams sent back to back may be handled in either order
+        // (as UDP may deliver them); a 180 that lands after the 200 is rightly discarded (§17.1.1.2). Send the 200
+        // once the 180 has been delivered.
         await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 180, "Ringing", "pbx1").ToArray());
-        await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 200, "OK", "pbx1").ToArray());
         var deadline = DateTime.UtcNow + Wait;
+        while (user.Provisionals.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await peer.SendAsync(edge.Stack.UdpEndPoint!, SipMessageWriter.ResponseTo(invite, 200, "OK", "pbx1").ToArray());
         while (user.Finals.IsEmpty && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10);
