@@ -101,7 +101,7 @@ public sealed class CompletionTimerTests
         using var peer = new SipPeer();
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
-        await edge.Stack.SendRequestAsync(OutboundOptions(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(OutboundOptions(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         Assert.Equal("OPTIONS", (await peer.ReceiveAsync(Wait))!.Method);
 
         // E fires at 0.5, 1.5, 3.5, 7.5 s, then every T2 = 4 s (11.5, 15.5 …).
@@ -129,7 +129,7 @@ public sealed class CompletionTimerTests
         using var peer = new SipPeer();
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
-        await edge.Stack.SendRequestAsync(OutboundOptions(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(OutboundOptions(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var request = (await peer.ReceiveAsync(Wait))!;
         var ok = SipMessageWriter.ResponseTo(request, 200, "OK", "pbx1").ToArray();
         await peer.SendAsync(edge.Stack.UdpEndPoint!, ok);
@@ -153,7 +153,7 @@ public sealed class CompletionTimerTests
         using var peer = new SipPeer();
         var user = new RecordingUser();
         var branch = SipStack.NewBranch();
-        await edge.Stack.SendRequestAsync(TransactionTimerTests.OutboundInvite(edge.Stack, peer, branch), branch, new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
+        await edge.Stack.SendRequestAsync(TransactionTimerTests.OutboundInvite(edge.Stack, peer, branch), new SipEndPoint(SipTransportKind.Udp, peer.EndPoint), user);
         var invite = (await peer.ReceiveAsync(Wait))!;
         var busy = SipMessageWriter.ResponseTo(invite, 486, "Busy Here", "pbx1").ToArray();
         await peer.SendAsync(edge.Stack.UdpEndPoint!, busy);
