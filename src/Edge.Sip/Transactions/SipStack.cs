@@ -59,6 +59,31 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 
     public Task StartAsync()
     {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                StartTransports();
+                break;
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && attempt < 20 && IPEndPoint.Parse(options.UdpListen.Length > 0 ? options.UdpListen : options.TcpListen).Port == 0)
+            {
+                // The port the system gave UDP is taken on TCP: take another pair.
+                udp?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                udp = null;
+            }
+        }
+
+        var local = udp?.LocalEndPoint ?? tcp!.LocalEndPoint;
+        AdvertisedHostPort = options.AdvertisedAddress.Length > 0
+            ? (options.AdvertisedAddress.Contains(':', StringComparison.Ordinal) ? options.AdvertisedAddress : $"{options.AdvertisedAddress}:{local.Port.ToString(CultureInfo.InvariantCulture)}")
+            : $"{(local.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : local.Address)}:{local.Port.ToString(CultureInfo.InvariantCulture)}";
+        LogListening(logger, udp?.LocalEndPoint, tcp?.LocalEndPoint, AdvertisedHostPort);
+        return Task.CompletedTask;
+    }
+
+    private void StartTransports()
+    {
         if (options.UdpListen.Length > 0)
         {
             udp = new UdpSipTransport(IPEndPoint.Parse(options.UdpListen), this, logger);
@@ -77,13 +102,6 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             tcp = new TcpSipTransport(tcpListen, this, logger, options.MaxMessageSize, options.MaxTcpConnections, TimeSpan.FromSeconds(options.TcpIdleTimeoutSeconds));
             tcp.Start();
         }
-
-        var local = udp?.LocalEndPoint ?? tcp!.LocalEndPoint;
-        AdvertisedHostPort = options.AdvertisedAddress.Length > 0
-            ? (options.AdvertisedAddress.Contains(':', StringComparison.Ordinal) ? options.AdvertisedAddress : $"{options.AdvertisedAddress}:{local.Port.ToString(CultureInfo.InvariantCulture)}")
-            : $"{(local.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : local.Address)}:{local.Port.ToString(CultureInfo.InvariantCulture)}";
-        LogListening(logger, udp?.LocalEndPoint, tcp?.LocalEndPoint, AdvertisedHostPort);
-        return Task.CompletedTask;
     }
 
     public static string NewBranch() => ViaHeader.MagicCookie + RandomToken(10);

@@ -13,6 +13,7 @@ namespace Calltracking.Edge.IntegrationTests.Routing;
 /// The whole call path with real peers: SIPp as the carrier and as the customer's PBX, the edge in-process with
 /// real PostgreSQL and Redis. Each test checks what the PBX receives and what the call history records.
 /// </summary>
+[Collection(EdgeMetricsCollection.Name)]
 public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
 {
     private static readonly TimeSpan SippWait = TimeSpan.FromSeconds(40);
