@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the edge and its tests use, when any is missing. Sourced by start.sh and test.sh.
 edge_install_packages() {
-  local wanted=(postgresql redis-server libmp3lame0 lame sip-tester prometheus chromium sox libsox-fmt-mp3 curl ca-certificates)
+  local wanted=(postgresql redis-server libmp3lame0 lame sip-tester prometheus chromium sox libsox-fmt-mp3 python3-yaml systemd curl ca-certificates)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -67,6 +67,8 @@ export Http__Urls="$HTTP_URLS"
 export Sip__UdpListen="$SIP_UDP" Sip__TcpListen="$SIP_TCP"
 export Recording__RecordingsDirectory="$STATE/recordings" Recording__CaptureDirectory="$STATE/captures"
 export CallHistory__SpoolDirectory="$STATE/spool"
+# Calls from this machine count as a carrier; point EDGE_DEMO_TARGET at your softphone or a SIPp UAS.
+export Routing__Carriers__0__Cidr="${EDGE_CARRIER_CIDR:-127.0.0.1/32}"
 export Http__AdminKey="${EDGE_ADMIN_KEY:-$(cat "$STATE/admin.key" 2>/dev/null || (head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | tee "$STATE/admin.key"))}"
 
 "$EDGE" migrate
@@ -75,6 +77,7 @@ if [ ! -f "$STATE/demo.env" ]; then
   mv "$STATE/demo.env.tmp" "$STATE/demo.env"
 fi
 . "$STATE/demo.env"
+DEMO_SCRIPT=$("$EDGE" demo seed --project "$project_id" --target "${EDGE_DEMO_TARGET:-sip:demo@127.0.0.1:5070}")
 
 cat <<INFO
 
@@ -85,6 +88,8 @@ Calltracking Edge (demo)
   SIP           udp:${SIP_UDP} tcp:${SIP_TCP}
   PostgreSQL    127.0.0.1:${PG_PORT} (data ${PGDATA_DIR})   Redis 127.0.0.1:${REDIS_PORT}
   demo project  ${project_id}   API key ${api_key}
+  demo script   ${DEMO_SCRIPT}
+  try it        sipp -sn uac -s 74990000101 ${SIP_UDP}    (calls a demo number; the edge forwards it to the demo target)
 
 INFO
 "$EDGE"

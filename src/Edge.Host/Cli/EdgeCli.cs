@@ -12,7 +12,7 @@ namespace Calltracking.Edge.Host.Cli;
 /// </summary>
 public static class EdgeCli
 {
-    private static readonly string[] Commands = ["migrate", "project", "key"];
+    private static readonly string[] Commands = ["migrate", "project", "key", "demo"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
 
@@ -88,6 +88,44 @@ public static class EdgeCli
         key.Subcommands.Add(issue);
         root.Subcommands.Add(key);
 
+        var demo = new Command("demo", "Demo data for trying the edge locally.");
+        var demoProject = new Option<long>("--project") { Description = "Project id.", Required = true };
+        var target = new Option<string>("--target") { Description = "Where demo calls go (a SIP URI).", DefaultValueFactory = _ => "sip:demo@127.0.0.1:5070" };
+        var seed = new Command("seed", "Create a demo script with three pool numbers (once per project).") { demoProject, target };
+        seed.SetAction((parse, token) => WithServicesAsync(error, async services =>
+        {
+            var projectId = parse.GetValue(demoProject);
+            var catalogue = services.GetRequiredService<NumberPool.Catalogue.CatalogueStore>();
+            var existing = await catalogue.ListScriptsAsync(projectId, false, token);
+            if (existing.Count == 0)
+            {
+                var body = System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    name = "Demo script",
+                    options = new
+                    {
+                        css_selector = new[] { "#phone" },
+                        redirect = new { type = "sip", value = parse.GetValue(target) },
+                        segments = Array.Empty<object>(),
+                    },
+                    replaceable_numbers = new[] { "74990000101", "74990000102", "74990000103" },
+                });
+                using var document = System.Text.Json.JsonDocument.Parse(body);
+                await catalogue.CreateScriptAsync(projectId, NumberPool.Catalogue.ScriptInput.Parse(document.RootElement, update: false), token);
+                await catalogue.SetSettingsAsync(projectId, """{"custom_headers": "x-demo-city={city}, x-demo-domain={domain}"}""", token);
+            }
+
+            foreach (var script in await catalogue.ListScriptsAsync(projectId, false, token))
+            {
+                var numbers = await catalogue.ScriptNumbersAsync(projectId, script.Id, token);
+                await output.WriteLineAsync(FormattableString.Invariant($"script {script.Id} '{script.Name}' → {script.RedirectValue}; numbers {string.Join(", ", numbers)}"));
+            }
+
+            return 0;
+        }));
+        demo.Subcommands.Add(seed);
+        root.Subcommands.Add(demo);
+
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return await root.Parse(args).InvokeAsync(configuration);
     }
@@ -97,6 +135,7 @@ public static class EdgeCli
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddEdgeCore(builder.Configuration);
+        builder.Services.AddSingleton<NumberPool.Catalogue.CatalogueStore>();
         using var host = builder.Build();
         try
         {

@@ -42,6 +42,20 @@ public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
     }
 
     [Fact]
+    public async Task Demo_seed_creates_one_script_with_three_numbers_once()
+    {
+        var (_, created, _) = await RunAsync("project", "create", "--name", "Demo");
+        var id = created.Split('\n').Single(l => l.StartsWith("project_id=", StringComparison.Ordinal))["project_id=".Length..].Trim();
+
+        var first = await RunAsync("demo", "seed", "--project", id);
+        var second = await RunAsync("demo", "seed", "--project", id);
+
+        Assert.Equal(0, first.Exit);
+        Assert.Contains("74990000101, 74990000102, 74990000103", first.Output, StringComparison.Ordinal);
+        Assert.Equal(first.Output, second.Output);
+    }
+
+    [Fact]
     public async Task Migrate_is_idempotent()
     {
         var (exit, output, _) = await RunAsync("migrate");
