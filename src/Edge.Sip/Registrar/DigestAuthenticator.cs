@@ -31,15 +31,16 @@ public sealed class DigestAuthenticator(byte[] secret, string realm, TimeSpan no
     /// The <c>WWW-Authenticate</c> values for a 401, strongest first (RFC 8760 §2.4: a UAC picks the first it
     /// supports; older PBXes only know MD5).
     /// </summary>
-    public IReadOnlyList<string> Challenges(bool stale)
+    public IReadOnlyList<string> Challenges(bool stale) => Challenges(stale, DefaultAlgorithms);
+
+    /// <summary>The order of preference RFC 8760 asks for; a fleet of older PBXes that read only the first challenge may need MD5 alone.</summary>
+    public static IReadOnlyList<string> DefaultAlgorithms { get; } = ["SHA-256", "MD5"];
+
+    public IReadOnlyList<string> Challenges(bool stale, IReadOnlyList<string> algorithms)
     {
         var nonce = IssueNonce();
         var staleParam = stale ? ", stale=true" : string.Empty;
-        return
-        [
-            $"Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm=SHA-256, qop=\"auth\"{staleParam}",
-            $"Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\"{staleParam}",
-        ];
+        return algorithms.Select(a => $"Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm={a}, qop=\"auth\"{staleParam}").ToList();
     }
 
     public string IssueNonce()

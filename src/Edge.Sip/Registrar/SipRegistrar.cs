@@ -131,7 +131,7 @@ public sealed partial class SipRegistrar
     private Task ChallengeAsync(ServerTransaction transaction, bool stale)
     {
         var response = transaction.CreateResponse(401, "Unauthorized", SipStack.NewTag());
-        foreach (var challenge in authenticator.Challenges(stale))
+        foreach (var challenge in authenticator.Challenges(stale, options.RegistrarAlgorithms.Length > 0 ? options.RegistrarAlgorithms : DigestAuthenticator.DefaultAlgorithms))
         {
             response.Add(SipHeaderNames.WwwAuthenticate, challenge);
         }

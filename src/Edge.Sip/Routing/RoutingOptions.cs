@@ -38,6 +38,12 @@ public sealed class RoutingOptions
     /// </summary>
     public string RegistrarSecret { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Digest algorithms offered, in order of preference (<c>Routing__RegistrarAlgorithms__0</c>…); empty means SHA-256
+    /// then MD5 (RFC 8760). (Empty rather than pre-filled because configuration binding appends to arrays.)
+    /// </summary>
+    public string[] RegistrarAlgorithms { get; set; } = [];
+
     /// <summary>Longest registration granted, seconds (<c>Routing__MaxRegistrationSeconds</c>).</summary>
     public int MaxRegistrationSeconds { get; set; } = 3600;
 

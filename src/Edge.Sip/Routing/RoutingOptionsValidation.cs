@@ -25,6 +25,11 @@ internal sealed class RoutingOptionsValidation : IValidateOptions<RoutingOptions
             }
         }
 
+        if (options.RegistrarAlgorithms.Any(a => a is not ("SHA-256" or "MD5")))
+        {
+            failures.Add("Routing:RegistrarAlgorithms must list SHA-256 and/or MD5");
+        }
+
         Range(failures, "Routing:GatewayTimeoutSeconds", options.GatewayTimeoutSeconds, 1, 120);
         Range(failures, "Routing:DefaultRingTimeoutSeconds", options.DefaultRingTimeoutSeconds, 5, 600);
         Range(failures, "Routing:MaxActiveCalls", options.MaxActiveCalls, 1, 1_000_000);

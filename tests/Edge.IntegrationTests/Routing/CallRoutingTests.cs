@@ -71,7 +71,8 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
 
     private async Task<Edge> StartEdgeAsync(string carriers, params int[] gatewayPorts)
     {
-        var settings = new Dictionary<string, string?> { ["Routing:Carriers:0:Cidr"] = carriers, ["Routing:GatewayTimeoutSeconds"] = "2" };
+        // SIPp answers digest challenges with MD5 only and reads the first challenge, so these edges offer MD5 alone.
+        var settings = new Dictionary<string, string?> { ["Routing:Carriers:0:Cidr"] = carriers, ["Routing:GatewayTimeoutSeconds"] = "2", ["Routing:RegistrarAlgorithms:0"] = "MD5" };
         for (var i = 0; i < gatewayPorts.Length; i++)
         {
             settings[$"Routing:OutboundGateways:{i}"] = $"127.0.0.1:{gatewayPorts[i]}";
@@ -177,6 +178,34 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         await AssertSucceededAsync(carrier, "carrier");
         await AssertSucceededAsync(second, "second gateway");
         await AssertSucceededAsync(first, "first gateway");
+        Assert.Equal("ANSWER", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_registered_sip_trunk_account_receives_the_call_as_its_account()
+    {
+        using var edge = await StartEdgeAsync("127.0.0.1/32");
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"pbx\", \"options\": {\"redirect\": {\"type\": \"sip_trunk\", \"value\": \"trunk-secret-42\", \"sip_trunk_postfix\": \"7\"}}, \"replaceable_numbers\": [\"" + number + "\"]}");
+        await edge.ApiAsync("project/calltracking/settings", """{"send_trunk_address": 1}""");
+        var account = $"{edge.Project}_7";
+        var pbxPort = FreePort.Udp();
+
+        using (var wrong = Sipp.Start(Scenarios.PbxRegistering(account, "wrong-password"), edge.SipAddress, port: pbxPort, timeout: TimeSpan.FromSeconds(5)))
+        {
+            Assert.NotEqual(0, (await wrong.WaitAsync(SippWait)).ExitCode);
+        }
+
+        using (var register = Sipp.Start(Scenarios.PbxRegistering(account, "trunk-secret-42"), edge.SipAddress, port: pbxPort))
+        {
+            await AssertSucceededAsync(register, "registering PBX");
+        }
+
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number, ["To"] = account }), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
         Assert.Equal("ANSWER", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
     }
 

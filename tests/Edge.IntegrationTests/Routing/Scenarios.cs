@@ -199,6 +199,48 @@ internal static class Scenarios
         </scenario>
         """;
 
+    /// <summary>A PBX registering its sip_trunk account with digest authentication.</summary>
+    public static string PbxRegistering(string user, string password) => """
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="pbx registers">
+          <send retrans="500">
+            <![CDATA[
+
+              REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+              Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+              From: <sip:@USER@@[remote_ip]>;tag=[pid]R[call_number]
+              To: <sip:@USER@@[remote_ip]>
+              Call-ID: [call_id]
+              CSeq: 1 REGISTER
+              Contact: <sip:pbx@[local_ip]:[local_port]>
+              Expires: 300
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="401" auth="true"/>
+          <send retrans="500">
+            <![CDATA[
+
+              REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+              Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+              From: <sip:@USER@@[remote_ip]>;tag=[pid]R[call_number]
+              To: <sip:@USER@@[remote_ip]>
+              Call-ID: [call_id]
+              CSeq: 2 REGISTER
+              Contact: <sip:pbx@[local_ip]:[local_port]>
+              [authentication username=@USER@ password=@PASSWORD@]
+              Expires: 300
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="200"/>
+        </scenario>
+        """.Replace("@USER@", user, StringComparison.Ordinal).Replace("@PASSWORD@", password, StringComparison.Ordinal);
+
     /// <summary>The PBX ringing until the call is cancelled: 200 for the CANCEL, 487 for the INVITE.</summary>
     public const string PbxRingingUntilCancel = """
         <?xml version="1.0" encoding="ISO-8859-1" ?>
