@@ -1,0 +1,129 @@
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.Recording.Calls;
+using Calltracking.Edge.Testing;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Calltracking.Edge.Recording.Tests.Calls;
+
+/// <summary>The durable spool and its drain into real PostgreSQL: nothing lost, nothing doubled.</summary>
+public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
+{
+    private static IOptions<CallHistoryOptions> Options(string dir) => Microsoft.Extensions.Options.Options.Create(new CallHistoryOptions { SpoolDirectory = dir, SpoolBatchSize = 3 });
+
+    private static string NewDirectory() => Directory.CreateTempSubdirectory("edge-spool-test").FullName;
+
+    private static IEnumerable<SpoolEvent> CallEvents(long project, Guid id, DateTimeOffset start, string status = "ANSWER")
+    {
+        yield return new SpoolEvent { Kind = "started", CallId = id, At = start, ProjectId = project, Callee = "74951234567", Caller = "79161234567", VisitId = "100001", Marker = "direct", Confidence = "exclusive" };
+        yield return new SpoolEvent { Kind = "ringing", CallId = id, At = start.AddSeconds(2) };
+        if (status == "ANSWER")
+        {
+            yield return new SpoolEvent { Kind = "answered", CallId = id, At = start.AddSeconds(7) };
+        }
+
+        yield return new SpoolEvent { Kind = "ended", CallId = id, At = start.AddSeconds(67), Status = status, SipCode = status == "ANSWER" ? null : 486 };
+    }
+
+    private async Task<long> ProjectAsync() => (await new ProjectStore(stores.DataSource).CreateAsync("spool", CancellationToken.None)).ProjectId;
+
+    [Fact]
+    public async Task Events_survive_a_restart_as_fsynced_segments()
+    {
+        var dir = NewDirectory();
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        await using (var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance))
+        {
+            foreach (var e in CallEvents(project, id, DateTimeOffset.UtcNow))
+            {
+                spool.Append(e);
+            }
+        }
+
+        await using var reopened = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance);
+        var segments = reopened.Segments().ToList();
+        Assert.InRange(segments.Count, 2, 4);
+        Assert.Equal(["started", "ringing", "answered", "ended"], segments.SelectMany(CallSpool.Read).Select(e => e.Kind));
+        Assert.True(reopened.Ready.TryRead(out var first));
+        Assert.Equal(segments[0], first);
+    }
+
+    [Fact]
+    public void A_torn_last_line_is_skipped()
+    {
+        var dir = NewDirectory();
+        var path = Path.Combine(dir, "calls-000000000001.jsonl");
+        File.WriteAllText(path, """{"kind":"started","callId":"9f0e2f5a-3f55-4a4b-9a6b-8b2d2c1e0f01","at":"2026-11-23T10:00:00+00:00"}""" + "\n" + """{"kind":"ended","callId":"9f0e""");
+        var events = CallSpool.Read(path);
+        Assert.Equal("started", Assert.Single(events).Kind);
+    }
+
+    [Fact]
+    public async Task Replaying_a_segment_writes_the_same_row_once()
+    {
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        var start = DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var events = CallEvents(project, id, start).ToList();
+
+        await store.ApplyAsync(events, CancellationToken.None);
+        await store.ApplyAsync(events, CancellationToken.None);
+
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM calls WHERE id = @id", new { id }));
+        var row = await store.GetAsync(project, id, CancellationToken.None);
+        Assert.Equal("ANSWER", row!.Status);
+        Assert.Equal(67, row.Duration);
+        Assert.Equal(7, row.WaitingTime);
+        Assert.Equal(60, row.AnswerDuration);
+    }
+
+    [Fact]
+    public async Task While_postgres_is_down_records_wait_in_the_spool_and_arrive_later()
+    {
+        var dir = NewDirectory();
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        var options = Options(dir);
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+
+        // A drainer whose PostgreSQL is unreachable: it retries and keeps the segment.
+        await using (var dead = NpgsqlDataSource.Create($"Host=127.0.0.1;Port={FreePort.Tcp()};Username=postgres;Timeout=1"))
+        await using (var spool = new CallSpool(options, NullLogger<CallSpool>.Instance))
+        {
+            using var drainer = new SpoolDrainer(spool, new CallRecordStore(dead), Microsoft.Extensions.Options.Options.Create(new CallHistoryOptions { SpoolDirectory = dir, RetrySeconds = 1 }), meters, TimeProvider.System, NullLogger<SpoolDrainer>.Instance);
+            await drainer.StartAsync(CancellationToken.None);
+            foreach (var e in CallEvents(project, id, DateTimeOffset.UtcNow, "BUSY"))
+            {
+                spool.Append(e);
+            }
+
+            await Task.Delay(1500);
+            await drainer.StopAsync(CancellationToken.None);
+            Assert.NotEmpty(spool.Segments());
+        }
+
+        // The edge restarts with PostgreSQL back: the spool is replayed.
+        await using (var spool = new CallSpool(options, NullLogger<CallSpool>.Instance))
+        {
+            using var drainer = new SpoolDrainer(spool, new CallRecordStore(stores.DataSource), options, meters, TimeProvider.System, NullLogger<SpoolDrainer>.Instance);
+            await drainer.StartAsync(CancellationToken.None);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (spool.Segments().Any() && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            await drainer.StopAsync(CancellationToken.None);
+            Assert.Empty(spool.Segments());
+        }
+
+        var row = await new CallRecordStore(stores.DataSource).GetAsync(project, id, CancellationToken.None);
+        Assert.Equal("BUSY", row!.Status);
+    }
+}
