@@ -18,6 +18,8 @@ public static class CallHistoryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<CallHistoryOptions>, CallHistoryOptionsValidation>();
         services.AddSingleton<CallSpool>();
         services.AddSingleton<CallRecordStore>();
+        services.AddSingleton<CallDashboard>();
+        services.AddSingleton<CallExport>();
         services.AddSingleton<ICallEvents, CallEventsRecorder>();
         services.AddHostedService<SpoolDrainer>();
         return services;

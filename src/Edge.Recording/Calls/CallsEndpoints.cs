@@ -63,6 +63,34 @@ public static class CallsEndpoints
             return new JsonObject { ["data"] = data, ["total"] = total, ["status"] = "success" };
         }));
 
+        api.MapMethods("/project/calltracking/data", ["GET", "POST"], (HttpContext http, CallDashboard dashboard) => Handle(http, async (project, body) =>
+            new JsonObject { ["data"] = await dashboard.BuildAsync(project, CallPeriod.Parse(body), http.RequestAborted), ["status"] = "success" }));
+
+        api.MapMethods("/project/calltracking/call/xls/export", ["GET", "POST"], async (HttpContext http, CallExport export) =>
+        {
+            var project = long.Parse(http.Request.Query["project"].ToString(), CultureInfo.InvariantCulture);
+            CallPeriod period;
+            try
+            {
+                using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+                period = CallPeriod.Parse(document.RootElement);
+            }
+            catch (JsonException)
+            {
+                return Results.Json(ApiError.Of("invalid_json", "body: the request body is not valid JSON"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            }
+            catch (ApiValidationException ex)
+            {
+                return Results.Json(ApiError.Of("invalid_request", ex.Message), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var name = FormattableString.Invariant($"calls-{period.From:yyyyMMdd}-{period.To:yyyyMMdd}.xls");
+            http.Response.ContentType = "application/vnd.ms-excel";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+            await export.WriteAsync(project, period, http.Response.Body, http.RequestAborted);
+            return Results.Empty;
+        });
+
         api.MapPost("/project/phone-call", (HttpContext http, CallRecordStore store) => Handle(http, async (project, body) =>
         {
             var call = ParseExternal(body);
