@@ -22,6 +22,13 @@ public static class CallHistoryServiceCollectionExtensions
         services.AddSingleton<CallExport>();
         services.AddSingleton<ICallEvents, CallEventsRecorder>();
         services.AddHostedService<SpoolDrainer>();
+        services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section)).ValidateOnStart()
+            .Validate(o => o.RetryBaseSeconds is >= 1 and <= 86400, "Webhooks:RetryBaseSeconds must be between 1 and 86400")
+            .Validate(o => o.RetryMaxSeconds >= o.RetryBaseSeconds, "Webhooks:RetryMaxSeconds must be at least Webhooks:RetryBaseSeconds")
+            .Validate(o => o.GiveUpAfterHours is >= 1 and <= 720, "Webhooks:GiveUpAfterHours must be between 1 and 720")
+            .Validate(o => o.TimeoutSeconds is >= 1 and <= 120, "Webhooks:TimeoutSeconds must be between 1 and 120");
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         return services;
     }
 }

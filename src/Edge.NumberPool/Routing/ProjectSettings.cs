@@ -105,6 +105,8 @@ public static class ProjectSettings
             view[list] = settings[list]?.GetValue<string>() ?? string.Empty;
         }
 
+        // Receivers verify webhook signatures with it; the webhook dispatcher creates it on first use.
+        view["webhook_secret"] = settings["webhook_secret"]?.GetValue<string>();
         return view;
     }
 

@@ -36,6 +36,26 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                     """,
                 _ => null,
             };
+            if (e.Kind is "started" or "ended")
+            {
+                // The transactional outbox: the webhook row commits with the record it announces.
+                sql += e.Kind == "started"
+                    ? """
+                      ;
+                      INSERT INTO webhook_outbox (project_id, call_id, event, url)
+                      SELECT s.project_id, @CallId, 'start', s.integration->'webhook_start'->>'url' FROM scripts s
+                      WHERE s.id = @ScriptId AND coalesce(s.integration->'webhook_start'->>'url', '') <> ''
+                      ON CONFLICT (call_id, event) DO NOTHING
+                      """
+                    : """
+                      ;
+                      INSERT INTO webhook_outbox (project_id, call_id, event, url)
+                      SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM calls c JOIN scripts s ON s.id = c.script_id
+                      WHERE c.id = @CallId AND coalesce(s.integration->'webhook'->>'url', '') <> ''
+                      ON CONFLICT (call_id, event) DO NOTHING
+                      """;
+            }
+
             if (sql is not null)
             {
                 await connection.ExecuteAsync(new CommandDefinition(sql, new
@@ -120,7 +140,7 @@ public sealed record CallRow
         c.id, c.project_id AS ProjectId, c.script_id AS ScriptId, c.callee, c.caller, c.status, c.started_at AS StartedAt, c.duration,
         c.waiting_time AS WaitingTime, c.answer_duration AS AnswerDuration, c.visit_id AS VisitId, c.marker, c.static_source AS StaticSource,
         c.order_id AS OrderId, c.comment, c.tags::text AS Tags, c.recording_state AS RecordingState, c.confidence, c.sip_call_id AS SipCallId,
-        c.target, c.city, c.call_cost AS CallCost
+        c.target, c.city, c.call_cost AS CallCost, c.webhook_state AS WebhookState
         """;
 
     public Guid Id { get; init; }
@@ -145,6 +165,7 @@ public sealed record CallRow
     public string? Target { get; init; }
     public string? City { get; init; }
     public decimal CallCost { get; init; }
+    public string? WebhookState { get; init; }
 }
 
 public sealed record VisitRow

@@ -35,6 +35,7 @@ public static class CallViews
             ["openstat"] = null,
         },
         ["comment"] = c.Comment,
+        ["webhook_state"] = c.WebhookState,
         ["tags"] = c.Tags is null ? null : JsonNode.Parse(c.Tags),
         ["visit"] = extendVisit && visit is not null ? Visit(visit) : null,
         ["order"] = null,

@@ -9,7 +9,7 @@ namespace Calltracking.Edge.Recording.Calls;
 /// Moves spooled call events into PostgreSQL, one segment per transaction, oldest first, deleting a segment only
 /// after its commit. While PostgreSQL fails it retries the same segment; calls go on and the spool grows.
 /// </summary>
-public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store, IOptions<CallHistoryOptions> options, IMeterFactory meters, TimeProvider time, ILogger<SpoolDrainer> logger) : BackgroundService
+public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store, IOptions<CallHistoryOptions> options, IMeterFactory meters, TimeProvider time, ILogger<SpoolDrainer> logger, Webhooks.WebhookDispatcher? webhooks = null) : BackgroundService
 {
     private readonly Counter<long> drained = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_spool_drained_total");
 
@@ -41,6 +41,7 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
                 await store.ApplyAsync(events, stoppingToken);
                 File.Delete(segment);
                 drained.Add(events.Count);
+                webhooks?.Wake();
                 return;
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)

@@ -1,0 +1,199 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Calltracking.Edge.Recording.Calls;
+using Calltracking.Shared.Json;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Calltracking.Edge.Recording.Webhooks;
+
+/// <summary>
+/// Delivers webhooks from the outbox: claims due rows (<c>FOR UPDATE SKIP LOCKED</c>, so several edges share the
+/// work), POSTs the call as JSON signed with the project's secret (<c>X-Calltracking-Signature: sha256=&lt;hex HMAC&gt;</c>),
+/// and on failure schedules the next attempt with exponential backoff until the give-up horizon. It wakes when
+/// the drainer stores records and when the next retry falls due — no fixed polling.
+/// </summary>
+public sealed partial class WebhookDispatcher : BackgroundService
+{
+    private readonly NpgsqlDataSource dataSource;
+    private readonly CallRecordStore calls;
+    private readonly WebhookOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger<WebhookDispatcher> logger;
+    private readonly HttpClient http;
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly Counter<long> deliveries;
+
+    public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
+    {
+        this.dataSource = dataSource;
+        this.calls = calls;
+        this.options = options.Value;
+        this.time = time;
+        this.logger = logger;
+        http = new HttpClient(new SocketsHttpHandler { ConnectCallback = PrivateAddressGuard.ConnectCallback(this.options.AllowPrivateTargets), AllowAutoRedirect = false })
+        {
+            Timeout = TimeSpan.FromSeconds(this.options.TimeoutSeconds),
+        };
+        deliveries = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_webhook_deliveries_total");
+    }
+
+    /// <summary>Called when new outbox rows may exist.</summary>
+    public void Wake()
+    {
+        if (wake.CurrentCount == 0)
+        {
+            try
+            {
+                wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // already signalled
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                while (await DeliverDueAsync(stoppingToken) > 0)
+                {
+                }
+
+                wait = await NextDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                LogOutboxUnavailable(logger, ex);
+                wait = TimeSpan.FromSeconds(5);
+            }
+
+            await wake.WaitAsync(wait, stoppingToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
+    private async Task<TimeSpan> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var next = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "SELECT min(next_attempt_at) FROM webhook_outbox WHERE state = 'pending'", cancellationToken: cancellationToken));
+        if (next is null)
+        {
+            return TimeSpan.FromMinutes(5);
+        }
+
+        var due = DateTime.SpecifyKind(next.Value, DateTimeKind.Utc) - time.GetUtcNow().UtcDateTime;
+        return due < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : due > TimeSpan.FromMinutes(5) ? TimeSpan.FromMinutes(5) : due;
+    }
+
+    private sealed record Due(long Id, long ProjectId, Guid CallId, string Event, string Url, int Attempts, DateTime CreatedAt);
+
+    private async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = (await connection.QueryAsync<Due>(new CommandDefinition(
+            """
+            SELECT id, project_id AS ProjectId, call_id AS CallId, event, url, attempts, created_at AS CreatedAt FROM webhook_outbox
+            WHERE state = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED
+            """,
+            new { now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var item in due)
+        {
+            var (ok, error) = await DeliverAsync(connection, transaction, item, cancellationToken);
+            var attempts = item.Attempts + 1;
+            var giveUp = time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc) > TimeSpan.FromHours(options.GiveUpAfterHours);
+            var delay = TimeSpan.FromSeconds(Math.Min(options.RetryMaxSeconds, options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 20))));
+            var state = ok ? "delivered" : giveUp ? "failed" : "pending";
+            deliveries.Add(1, new KeyValuePair<string, object?>("event", item.Event), new KeyValuePair<string, object?>("result", ok ? "ok" : giveUp ? "failed" : "retry"));
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE webhook_outbox SET state = @state, attempts = @attempts, last_error = @error,
+                    next_attempt_at = @next, delivered_at = CASE WHEN @ok THEN @now ELSE NULL END WHERE id = @Id;
+                UPDATE calls SET webhook_state = @state WHERE id = @CallId
+                """,
+                new { state, attempts, error, ok, item.Id, item.CallId, now = time.GetUtcNow().UtcDateTime, next = (time.GetUtcNow() + delay).UtcDateTime },
+                transaction, cancellationToken: cancellationToken));
+            if (!ok)
+            {
+                LogDeliveryFailed(logger, item.Event, item.CallId, attempts, error ?? string.Empty);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return due.Count;
+    }
+
+    private async Task<(bool Ok, string? Error)> DeliverAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Due item, CancellationToken cancellationToken)
+    {
+        var call = await calls.GetAsync(item.ProjectId, item.CallId, cancellationToken);
+        if (call is null)
+        {
+            return (false, "the call record is gone");
+        }
+
+        var visits = call.VisitId is null ? [] : await calls.VisitsAsync(item.ProjectId, [call.VisitId], cancellationToken);
+        var payload = CallViews.Call(call, call.VisitId is not null && visits.TryGetValue(call.VisitId, out var v) ? v : null, extendVisit: true, extendOrder: false);
+        payload["event"] = item.Event == "start" ? "call_start" : "call_end";
+        payload["project"] = item.ProjectId;
+        var body = Encoding.UTF8.GetBytes(payload.ToJsonString(ApiJson.Options));
+        var secret = await SecretAsync(connection, transaction, item.ProjectId, cancellationToken);
+        var url = item.Url.Contains("://", StringComparison.Ordinal) ? item.Url : "http://" + item.Url;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return (false, $"'{item.Url}' is not an http(s) URL");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add("X-Calltracking-Event", (string)payload["event"]!);
+        request.Headers.Add("X-Calltracking-Delivery", item.Id.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add("X-Calltracking-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? (true, null) : (false, $"HTTP {(int)response.StatusCode}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+        {
+            return (false, ex.Message);
+        }
+    }
+
+    /// <summary>The project's webhook secret (created on first use; shown by the settings API).</summary>
+    public static async Task<string> SecretAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long projectId, CancellationToken cancellationToken)
+    {
+        var candidate = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            """
+            UPDATE projects SET settings = CASE WHEN settings ? 'webhook_secret' THEN settings ELSE settings || jsonb_build_object('webhook_secret', @candidate) END
+            WHERE id = @projectId RETURNING settings->>'webhook_secret'
+            """,
+            new { projectId, candidate }, transaction, cancellationToken: cancellationToken)) ?? candidate;
+    }
+
+    public override void Dispose()
+    {
+        http.Dispose();
+        wake.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Webhook {Event} for call {CallId} failed (attempt {Attempts}): {Error}")]
+    private static partial void LogDeliveryFailed(ILogger logger, string @event, Guid callId, int attempts, string error);
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "The webhook outbox could not be read")]
+    private static partial void LogOutboxUnavailable(ILogger logger, Exception exception);
+}
