@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Calltracking.Edge.Sip.Transport;
 using Microsoft.Extensions.Time.Testing;
@@ -19,9 +20,11 @@ public sealed class TransactionScaleTests
     {
         var time = new FakeTimeProvider();
         await using var edge = await StackHarness.StartAsync(time);
-        using var peer = new SipPeer();
-        var source = new SipEndPoint(SipTransportKind.Udp, peer.EndPoint);
-        var template = SipPeer.Options(peer.EndPoint, "z9hG4bKscale-{0}", "scale-{0}").ReplaceLineEndings("\r\n");
+        // Answers go to the discard port on 127.0.0.2, where no test socket listens: thousands of in-flight 200s
+        // must not land on a port another test class reuses for its peer a moment later.
+        var nowhere = new IPEndPoint(IPAddress.Parse("127.0.0.2"), 9);
+        var source = new SipEndPoint(SipTransportKind.Udp, nowhere);
+        var template = SipPeer.Options(nowhere, "z9hG4bKscale-{0}", "scale-{0}").ReplaceLineEndings("\r\n");
 
         var messages = new byte[Count][];
         for (var i = 0; i < Count; i++)
