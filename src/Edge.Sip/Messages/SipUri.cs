@@ -66,10 +66,11 @@ public sealed class SipUri
             return null;
         }
 
+        // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
         var schemeText = text[..colon];
         foreach (var c in schemeText)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') || !char.IsAsciiLetter(schemeText[0]))
             {
                 error = "URI scheme is malformed";
                 return null;
