@@ -45,7 +45,7 @@ public static class SipServiceCollectionExtensions
 }
 
 /// <summary>Starts the transports after the application's handler is attached, and closes them at shutdown.</summary>
-internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHandler> handlers) : IHostedService
+internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHandler> handlers, IOptions<RoutingOptions> routing, TimeProvider time) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,5 +57,26 @@ internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHan
         await stack.StartAsync();
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await stack.DisposeAsync();
+    /// <summary>
+    /// Graceful shutdown: new INVITEs and OPTIONS get 503 (carriers move traffic to other edges), calls in progress
+    /// may finish until the drain timeout, then the rest are hung up with BYE so their records end properly.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (handlers.LastOrDefault() is CallRouter router)
+        {
+            router.StartDraining();
+            var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(routing.Value.DrainTimeoutSeconds);
+            while (router.ActiveCalls > 0 && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                await router.CallsChanged.WaitAsync(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+            }
+
+            await router.HangUpAllAsync("edge shutting down");
+            // Let the BYEs leave and their answers arrive before the transports close.
+            await Task.Delay(TimeSpan.FromMilliseconds(router.ActiveCalls > 0 ? 500 : 0), time, CancellationToken.None);
+        }
+
+        await stack.DisposeAsync();
+    }
 }

@@ -12,6 +12,7 @@ public sealed class CallMetrics
     private readonly Histogram<double> forwardLatency;
     private readonly Histogram<double> postDialDelay;
     private readonly Counter<long> registrations;
+    private int draining;
 
     public CallMetrics(IMeterFactory meters)
     {
@@ -21,7 +22,10 @@ public sealed class CallMetrics
         forwardLatency = meter.CreateHistogram<double>("edge_sip_invite_forward_seconds", unit: "s", description: "Carrier INVITE received to INVITE sent to the target");
         postDialDelay = meter.CreateHistogram<double>("edge_call_post_dial_delay_seconds", unit: "s", description: "Carrier INVITE received to the first 180/183/200 from the target");
         registrations = meter.CreateCounter<long>("edge_sip_registrations_total", description: "REGISTER requests by outcome");
+        meter.CreateObservableGauge("edge_draining", () => Volatile.Read(ref draining), description: "1 while the edge drains calls before stopping");
     }
+
+    public void Draining(bool on) => Volatile.Write(ref draining, on ? 1 : 0);
 
     public static string Redirect(RedirectType? type) => type switch
     {

@@ -64,6 +64,18 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     public int ActiveCalls => calls.Count;
 
+    /// <summary>True after a shutdown signal: new calls and OPTIONS get 503.</summary>
+    public bool Draining { get; private set; }
+
+    /// <summary>Signalled whenever a call ends (the shutdown waits on it instead of polling).</summary>
+    internal SemaphoreSlim CallsChanged { get; } = new(0);
+
+    public void StartDraining()
+    {
+        Draining = true;
+        Metrics.Draining(true);
+    }
+
     internal static string DialogKey(string callId, string? localTag) => string.Concat(callId, "|", localTag);
 
     public void OnRequest(ServerTransaction transaction)
@@ -96,6 +108,10 @@ public sealed partial class CallRouter : ISipRequestHandler
 
                 _ = registrar.HandleAsync(transaction);
                 return;
+            case "OPTIONS" when Draining:
+                // Carriers probe with OPTIONS: a 503 tells them to send calls elsewhere while this edge drains.
+                _ = transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "30").ToArray(), 503);
+                return;
             case "OPTIONS":
                 optionsResponder.OnRequest(transaction);
                 return;
@@ -124,6 +140,13 @@ public sealed partial class CallRouter : ISipRequestHandler
         {
             stack.Metrics.Rejected("rate_limited");
             await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "1").ToArray(), 503);
+            return;
+        }
+
+        if (Draining)
+        {
+            stack.Metrics.Rejected("draining");
+            await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "30").ToArray(), 503);
             return;
         }
 
@@ -213,6 +236,7 @@ public sealed partial class CallRouter : ISipRequestHandler
 
         call.DisposeTimers();
         Metrics.Ended(status, call.Route.Redirect);
+        CallsChanged.Release();
         Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
         // Keep the dialogs a little while so late in-dialog retransmissions and the ACK still find the call.
         var timer = stack.Time.CreateTimer(static s =>

@@ -29,6 +29,9 @@ public sealed class RoutingOptions
     /// <summary>REGISTERs per second allowed from one source address (<c>Routing__RegistersPerSecondPerSource</c>).</summary>
     public int RegistersPerSecondPerSource { get; set; } = 50;
 
+    /// <summary>Seconds calls in progress may go on after a shutdown signal before they are hung up (<c>Routing__DrainTimeoutSeconds</c>).</summary>
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
     /// <summary>Digest realm of the registrar for <c>sip_trunk</c> accounts (<c>Routing__RegistrarRealm</c>).</summary>
     public string RegistrarRealm { get; set; } = "calltracking-edge";
 

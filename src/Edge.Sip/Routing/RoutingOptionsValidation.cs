@@ -30,6 +30,7 @@ internal sealed class RoutingOptionsValidation : IValidateOptions<RoutingOptions
             failures.Add("Routing:RegistrarAlgorithms must list SHA-256 and/or MD5");
         }
 
+        Range(failures, "Routing:DrainTimeoutSeconds", options.DrainTimeoutSeconds, 0, 3600);
         Range(failures, "Routing:GatewayTimeoutSeconds", options.GatewayTimeoutSeconds, 1, 120);
         Range(failures, "Routing:DefaultRingTimeoutSeconds", options.DefaultRingTimeoutSeconds, 5, 600);
         Range(failures, "Routing:MaxActiveCalls", options.MaxActiveCalls, 1, 1_000_000);

@@ -69,13 +69,20 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         }
     }
 
-    private async Task<Edge> StartEdgeAsync(string carriers, params int[] gatewayPorts)
+    private Task<Edge> StartEdgeAsync(string carriers, params int[] gatewayPorts) => StartEdgeAsync(carriers, null, gatewayPorts);
+
+    private async Task<Edge> StartEdgeAsync(string carriers, IReadOnlyDictionary<string, string?>? extra, params int[] gatewayPorts)
     {
         // SIPp answers digest challenges with MD5 only and reads the first challenge, so these edges offer MD5 alone.
         var settings = new Dictionary<string, string?> { ["Routing:Carriers:0:Cidr"] = carriers, ["Routing:GatewayTimeoutSeconds"] = "2", ["Routing:RegistrarAlgorithms:0"] = "MD5" };
         for (var i = 0; i < gatewayPorts.Length; i++)
         {
             settings[$"Routing:OutboundGateways:{i}"] = $"127.0.0.1:{gatewayPorts[i]}";
+        }
+
+        foreach (var (name, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[name] = value;
         }
 
         var app = new EdgeAppFactory(stores, settings);
@@ -207,6 +214,51 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         await AssertSucceededAsync(carrier, "carrier");
         await AssertSucceededAsync(pbx, "PBX");
         Assert.Equal("ANSWER", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Shutdown_hangs_up_calls_in_progress_and_loses_no_record()
+    {
+        var pbxPort = FreePort.Udp();
+        var spool = Directory.CreateTempSubdirectory("edge-drain-spool").FullName;
+        var settings = new Dictionary<string, string?> { ["Routing:DrainTimeoutSeconds"] = "1", ["CallHistory:SpoolDirectory"] = spool };
+        var edge = await StartEdgeAsync("127.0.0.1/32", settings, pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"drain\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000009\"}}}");
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: Call(number));
+        var router = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Routing.CallRouter>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (router.ActiveCalls == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(500);
+        var project = edge.Project;
+        edge.Dispose();
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+
+        // The next start with the same spool stores whatever the stopped edge had not stored yet.
+        using var restarted = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["CallHistory:SpoolDirectory"] = spool });
+        var calls = restarted.Services.GetRequiredService<Calltracking.Edge.Recording.Calls.CallRecordStore>();
+        var query = Calltracking.Shared.Filters.ListQuery.Parse(null, Calltracking.Shared.Filters.FilterParser.For(), "c.started_at DESC");
+        var ended = DateTime.UtcNow.AddSeconds(10);
+        IReadOnlyList<Calltracking.Edge.Recording.Calls.CallRow> rows = [];
+        while (DateTime.UtcNow < ended)
+        {
+            rows = (await calls.ListAsync(project, query, CancellationToken.None)).Rows;
+            if (rows.Count == 1 && rows[0].Status != "ACTIVE")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("ANSWER", Assert.Single(rows).Status);
     }
 
     [Fact]

@@ -74,6 +74,29 @@ internal static class Scenarios
         </scenario>
         """;
 
+    /// <summary>The carrier in a long call that the edge ends (BYE from the edge, answered 200).</summary>
+    public static readonly string CarrierCallEndedByEdge = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier call ended by the edge\">\n" + CarrierInvite + """
+          <recv response="100" optional="true"/>
+          <recv response="180" optional="true"/>
+          <recv response="200" rtd="true" rrs="true"/>
+        """ + CarrierAck + """
+          <recv request="BYE"/>
+          <send>
+            <![CDATA[
+
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Content-Length: 0
+
+            ]]>
+          </send>
+        </scenario>
+        """;
+
     /// <summary>The carrier expecting a final failure <paramref name="code"/> (and sending its ACK).</summary>
     public static string CarrierExpecting(int code) => "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier expects\">\n" + CarrierInvite + $"""
           <recv response="100" optional="true"/>
