@@ -36,7 +36,8 @@ public sealed record ListQuery(FilterSql Where, string OrderBy, int Limit, int O
                 throw new ApiValidationException("sort", "direction must be \"asc\" or \"desc\"");
             }
 
-            orderBy = $"{field.Sql} {direction.ToUpperInvariant()} NULLS LAST";
+            // Plain ASC/DESC so the ordering matches the list indexes (an explicit NULLS LAST on DESC would not).
+            orderBy = $"{field.Sql} {direction.ToUpperInvariant()}";
         }
 
         var limit = ReadInt(root, "limit", defaultLimit, 0, MaxLimit);

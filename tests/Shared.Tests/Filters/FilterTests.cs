@@ -93,7 +93,7 @@ public sealed class FilterTests
     public void List_query_reads_sort_limit_offset()
     {
         var query = ListQuery.Parse(JsonDocument.Parse("""{"sort": ["date", "desc"], "limit": 5, "offset": 10}""").RootElement, Parser, "c.id");
-        Assert.Equal("c.started_at DESC NULLS LAST", query.OrderBy);
+        Assert.Equal("c.started_at DESC", query.OrderBy);
         Assert.Equal(5, query.Limit);
         Assert.Equal(10, query.Offset);
     }
