@@ -80,13 +80,38 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
 
         var where = $"c.project_id = @projectId AND {query.Where.Sql}";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition($"SELECT count(*) FROM calls c WHERE {where}", parameters, cancellationToken: cancellationToken));
+        var total = StatusesOnly(query.Filter, out var statuses)
+            ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "SELECT coalesce(sum(n), 0)::int FROM call_totals WHERE project_id = @projectId AND (@all OR status = ANY(@statuses))",
+                new { projectId, all = statuses is null, statuses = statuses ?? [] }, cancellationToken: cancellationToken))
+            : await connection.ExecuteScalarAsync<int>(new CommandDefinition($"SELECT count(*) FROM calls c WHERE {where}", parameters, cancellationToken: cancellationToken));
         parameters.Add("limit", query.Limit);
         parameters.Add("offset", query.Offset);
         var rows = await connection.QueryAsync<CallRow>(new CommandDefinition(
             $"SELECT {CallRow.Columns} FROM calls c WHERE {where} ORDER BY {query.OrderBy}, c.seq DESC LIMIT @limit OFFSET @offset",
             parameters, cancellationToken: cancellationToken));
         return (rows.AsList(), total);
+    }
+
+    /// <summary>True when the filter is absent or only selects statuses (=, in), which <c>call_totals</c> answers; <paramref name="statuses"/> null means all.</summary>
+    private static bool StatusesOnly(FilterNode? filter, out string[]? statuses)
+    {
+        statuses = null;
+        switch (filter)
+        {
+            case null:
+                return true;
+            case FilterGroup { Children.Count: 1 } group:
+                return StatusesOnly(group.Children[0], out statuses);
+            case FilterCondition { Field.Name: "status", Operator: FilterOperator.Equal } c:
+                statuses = [(string)c.Value!];
+                return true;
+            case FilterCondition { Field.Name: "status", Operator: FilterOperator.In } c:
+                statuses = ((object?[])c.Value!).Cast<string>().ToArray();
+                return true;
+            default:
+                return false;
+        }
     }
 
     public async Task<CallRow?> GetAsync(long projectId, Guid id, CancellationToken cancellationToken)

@@ -7,6 +7,8 @@ namespace Calltracking.Shared.Filters;
 /// <summary>The common body of list endpoints: <c>filters</c>, <c>sort</c> (<c>[field, "asc"|"desc"]</c>), <c>limit</c>, <c>offset</c>.</summary>
 public sealed record ListQuery(FilterSql Where, string OrderBy, int Limit, int Offset, JsonElement Body)
 {
+    /// <summary>The parsed filter (null for none), for stores that can answer some filters from summaries.</summary>
+    public FilterNode? Filter { get; init; }
     public const int MaxLimit = 1000;
 
     /// <summary>Reads a list request body (null or empty means everything, default order).</summary>
@@ -14,7 +16,8 @@ public sealed record ListQuery(FilterSql Where, string OrderBy, int Limit, int O
     {
         var root = body is { ValueKind: JsonValueKind.Object } b ? b : default;
         JsonElement? filters = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("filters", out var f) ? f : null;
-        var where = FilterCompiler.Compile(parser.Parse(filters));
+        var filter = parser.Parse(filters);
+        var where = FilterCompiler.Compile(filter);
 
         var orderBy = defaultOrder;
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sort", out var sort) && sort.ValueKind != JsonValueKind.Null)
@@ -42,7 +45,7 @@ public sealed record ListQuery(FilterSql Where, string OrderBy, int Limit, int O
 
         var limit = ReadInt(root, "limit", defaultLimit, 0, MaxLimit);
         var offset = ReadInt(root, "offset", 0, 0, int.MaxValue);
-        return new ListQuery(where, orderBy, limit, offset, root);
+        return new ListQuery(where, orderBy, limit, offset, root) { Filter = filter };
     }
 
     private static int ReadInt(JsonElement root, string name, int fallback, int min, int max)

@@ -51,6 +51,28 @@ public sealed class CallsApiTests(EdgeStoresFixture stores) : IClassFixture<Edge
         Assert.Equal(JsonValueKind.Null, listed.GetProperty("visit").ValueKind);
     }
 
+    [Fact]
+    public async Task Totals_without_filters_or_by_status_come_from_the_kept_counts_and_agree_with_the_rows()
+    {
+        var post = await ClientAsync();
+        foreach (var status in new[] { "ANSWER", "BUSY", "ANSWER" })
+        {
+            var (code, _) = await post("project/phone-call", ReferenceCall.Replace("\"ANSWER\"", $"\"{status}\"", StringComparison.Ordinal));
+            Assert.Equal(HttpStatusCode.OK, code);
+        }
+
+        async Task<(int Total, int Rows)> ListAsync(string json)
+        {
+            var (_, body) = await post("project/calltracking/call/list", json);
+            return (body.GetProperty("total").GetInt32(), body.GetProperty("data").GetArrayLength());
+        }
+
+        Assert.Equal((3, 3), await ListAsync("{}"));
+        Assert.Equal((2, 2), await ListAsync("""{"filters": [["status", "=", "ANSWER"]]}"""));
+        Assert.Equal((1, 1), await ListAsync("""{"filters": [["status", "in", ["BUSY", "CANCEL"]]]}"""));
+        Assert.Equal((3, 1), await ListAsync("""{"limit": 1}"""));
+    }
+
     [Theory]
     [InlineData("""{"caller": "78888888888", "date": "2016-07-26T11:03:57+0000"}""", "callee")]
     [InlineData("""{"callee": "nobody", "caller": "78888888888", "date": "2016-07-26T11:03:57+0000"}""", "callee")]
