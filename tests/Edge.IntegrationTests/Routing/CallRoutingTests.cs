@@ -262,6 +262,34 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task An_account_registered_through_one_edge_receives_calls_arriving_at_another()
+    {
+        using var registrarEdge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:RegistrarSecret"] = "fleet-secret-0123456789" });
+        var number = NewNumber();
+        await registrarEdge.ApiAsync("project/calltracking/script/create", "{\"name\": \"pbx\", \"options\": {\"redirect\": {\"type\": \"sip_trunk\", \"value\": \"trunk-secret-77\", \"sip_trunk_postfix\": \"9\"}}, \"replaceable_numbers\": [\"" + number + "\"]}");
+        var pbxPort = FreePort.Udp();
+        using (var register = Sipp.Start(Scenarios.PbxRegistering($"{registrarEdge.Project}_9", "trunk-secret-77"), registrarEdge.SipAddress, port: pbxPort))
+        {
+            await AssertSucceededAsync(register, "registering PBX");
+        }
+
+        // A second edge instance on the same PostgreSQL and Redis takes the carrier's call.
+        using var otherEdge = new EdgeAppFactory(stores, new Dictionary<string, string?>
+        {
+            ["Routing:Carriers:0:Cidr"] = "127.0.0.1/32",
+            ["Routing:RegistrarSecret"] = "fleet-secret-0123456789",
+        });
+        _ = otherEdge.CreateClient();
+        var otherAddress = $"127.0.0.1:{otherEdge.Services.GetRequiredService<SipStack>().UdpEndPoint!.Port.ToString(CultureInfo.InvariantCulture)}";
+
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, otherAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+    }
+
+    [Fact]
     public async Task An_untrusted_source_is_forbidden()
     {
         using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());
