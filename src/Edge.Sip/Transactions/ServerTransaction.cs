@@ -12,6 +12,9 @@ public sealed class ServerTransaction : IDisposable
 {
     private readonly SipStack stack;
     private readonly Lock gate = new();
+    // Responses leave in the order the state machine accepted them: a 180 and a 200 handled on two receive loops
+    // must not overtake each other on the wire.
+    private readonly SemaphoreSlim sendOrder = new(1, 1);
     private ITimer? retransmitTimer;
     private ITimer? endTimer;
     private byte[]? lastResponse;
@@ -62,6 +65,24 @@ public sealed class ServerTransaction : IDisposable
 
     public async Task SendAsync(byte[] response, int statusCode)
     {
+        await sendOrder.WaitAsync();
+        try
+        {
+            if (!Accept(response, statusCode))
+            {
+                return;
+            }
+
+            await stack.SendResponseAsync(this, response, statusCode);
+        }
+        finally
+        {
+            sendOrder.Release();
+        }
+    }
+
+    private bool Accept(byte[] response, int statusCode)
+    {
         lock (gate)
         {
             if (State is TransactionState.Terminated or TransactionState.Completed or TransactionState.Confirmed or TransactionState.Accepted)
@@ -69,7 +90,7 @@ public sealed class ServerTransaction : IDisposable
                 // Only a 2xx may follow a final response, and only the application's own 2xx retransmission does that.
                 if (!(State == TransactionState.Accepted && statusCode is >= 200 and < 300))
                 {
-                    return;
+                    return false;
                 }
             }
 
@@ -85,7 +106,7 @@ public sealed class ServerTransaction : IDisposable
             }
         }
 
-        await stack.SendResponseAsync(this, response, statusCode);
+        return true;
     }
 
     private void EnterFinal(int statusCode)

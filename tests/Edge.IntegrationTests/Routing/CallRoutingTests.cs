@@ -290,6 +290,28 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task With_redis_stopped_mid_test_calls_are_still_routed_without_attribution()
+    {
+        var redis = RedisServer.Start();
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Redis:Configuration"] = redis.Configuration + ",syncTimeout=300" }, pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"ads\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000010\"}}}");
+        var visit = (await edge.SiteAsync("/site/visit", """{"marker": "direct"}""")).GetProperty("visit_id").GetString()!;
+        Assert.Equal(number, (await edge.SiteAsync("/site/number", "{\"visit_id\": " + visit + "}")).GetProperty("phone").GetString());
+
+        redis.Dispose();
+
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, edge.SipAddress, keys: Call(number));
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("ANSWER", record.GetProperty("status").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, record.GetProperty("visit_id").ValueKind);
+    }
+
+    [Fact]
     public async Task An_untrusted_source_is_forbidden()
     {
         using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());
