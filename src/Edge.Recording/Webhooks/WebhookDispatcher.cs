@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
 
 namespace Calltracking.Edge.Recording.Webhooks;
 
@@ -30,6 +31,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private readonly HttpClient http;
     private readonly SemaphoreSlim wake = new(0, 1);
     private readonly Counter<long> deliveries;
+    private readonly Polly.ResiliencePipeline attempt;
 
     public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
     {
@@ -43,6 +45,17 @@ public sealed partial class WebhookDispatcher : BackgroundService
             Timeout = TimeSpan.FromSeconds(this.options.TimeoutSeconds),
         };
         deliveries = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_webhook_deliveries_total");
+        // One delivery attempt: a bounded time, and one quick retry when the connection itself fails (a reset or a
+        // refused connect is often momentary). Longer outages are the outbox's exponential backoff, kept in PostgreSQL.
+        attempt = new Polly.ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                ShouldHandle = new Polly.PredicateBuilder().Handle<HttpRequestException>(),
+                MaxRetryAttempts = 1,
+                Delay = TimeSpan.FromMilliseconds(200),
+            })
+            .AddTimeout(TimeSpan.FromSeconds(this.options.TimeoutSeconds))
+            .Build();
     }
 
     /// <summary>Called when new outbox rows may exist.</summary>
@@ -156,17 +169,21 @@ public sealed partial class WebhookDispatcher : BackgroundService
             return (false, $"'{item.Url}' is not an http(s) URL");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        request.Headers.Add("X-Calltracking-Event", (string)payload["event"]!);
-        request.Headers.Add("X-Calltracking-Delivery", item.Id.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Calltracking-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+        var signature = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
-            return response.IsSuccessStatusCode ? (true, null) : (false, $"HTTP {(int)response.StatusCode}");
+            return await attempt.ExecuteAsync(async token =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                request.Headers.Add("X-Calltracking-Event", (string)payload["event"]!);
+                request.Headers.Add("X-Calltracking-Delivery", item.Id.ToString(CultureInfo.InvariantCulture));
+                request.Headers.Add("X-Calltracking-Signature", signature);
+                using var response = await http.SendAsync(request, token);
+                return response.IsSuccessStatusCode ? (true, (string?)null) : (false, $"HTTP {(int)response.StatusCode}");
+            }, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or Polly.Timeout.TimeoutRejectedException)
         {
             return (false, ex.Message);
         }
