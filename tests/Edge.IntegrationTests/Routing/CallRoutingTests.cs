@@ -312,6 +312,22 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task The_ring_timeout_cancels_the_pbx_and_answers_the_carrier_408()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"slow\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"ring_timeout_seconds\": 5, \"redirect\": {\"type\": \"phone\", \"value\": \"74990000011\"}}}");
+
+        using var pbx = Sipp.Start(Scenarios.PbxRingingUntilCancel, remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierExpecting(408), edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        Assert.Equal("NOANSWER", (await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE")).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task An_untrusted_source_is_forbidden()
     {
         using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());
