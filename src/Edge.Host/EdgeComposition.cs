@@ -4,6 +4,8 @@ using Calltracking.Edge.Host.Health;
 using Calltracking.Edge.Host.Migrations;
 using Calltracking.Edge.Host.Operations;
 using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.Host.Status;
+using Calltracking.Edge.Sip;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -35,6 +37,7 @@ public static class EdgeComposition
         services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HttpOptions>, HttpOptionsValidation>();
         services.AddHostedService<MigrationsAtStart>();
+        services.AddSipStack(configuration);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
         return services;
@@ -44,6 +47,7 @@ public static class EdgeComposition
     {
         app.MapEdgeHealth();
         app.MapEdgeMetrics();
+        app.MapEdgeStatus();
         app.MapEdgeApi();
         return app;
     }

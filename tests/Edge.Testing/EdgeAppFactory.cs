@@ -15,9 +15,33 @@ public sealed class EdgeAppFactory(EdgeStoresFixture stores, IReadOnlyDictionary
         builder.UseSetting("Postgres:ConnectionString", stores.PostgresConnectionString);
         builder.UseSetting("Redis:Configuration", stores.Redis.Configuration);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Sip:UdpListen", "127.0.0.1:0");
+        builder.UseSetting("Sip:TcpListen", "127.0.0.1:0");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
         }
     }
+}
+
+/// <summary>The whole edge on a real Kestrel listener on a free loopback port, for browsers and external tools.</summary>
+public sealed class EdgeServer : IDisposable
+{
+    private readonly EdgeAppFactory factory;
+
+    public EdgeServer(EdgeStoresFixture stores, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var port = FreePort.Tcp();
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Http:Urls"] = $"http://127.0.0.1:{port}" };
+        factory = new EdgeAppFactory(stores, all);
+        factory.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
+        factory.StartServer();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Uri BaseAddress { get; }
+
+    public IServiceProvider Services => factory.Services;
+
+    public void Dispose() => factory.Dispose();
 }

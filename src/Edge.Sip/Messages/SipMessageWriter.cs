@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Calltracking.Edge.Sip.Messages;
+
+/// <summary>
+/// Builds a message for the wire: a start line, headers in order (values as text or as the raw bytes received, so
+/// forwarded headers are copied byte for byte) and a body; Content-Length is always written from the body.
+/// Serialisation goes through a thread-local buffer and yields one exact-size array per message.
+/// </summary>
+public sealed class SipMessageWriter
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? scratch;
+
+    private readonly List<SipHeader> headers = new(16);
+    private string startLine = string.Empty;
+    private ReadOnlyMemory<byte> body;
+
+    public static SipMessageWriter Request(string method, string requestUri) =>
+        new() { startLine = $"{method} {requestUri} SIP/2.0" };
+
+    public static SipMessageWriter Response(int statusCode, string reason) =>
+        new() { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
+
+    /// <summary>A response to <paramref name="request"/> per RFC 3261 §8.2.6: Via, From, To (with a tag), Call-ID, CSeq copied.</summary>
+    public static SipMessageWriter ResponseTo(SipMessage request, int statusCode, string reason, string? toTag)
+    {
+        var writer = Response(statusCode, reason);
+        // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
+        foreach (var via in request.Vias)
+        {
+            writer.headers.Add(new SipHeader(SipHeaderNames.Via, via.ToString()));
+        }
+
+        foreach (var header in request.Headers)
+        {
+            if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
+            {
+                writer.headers.Add(header);
+            }
+            else if (header.Is(SipHeaderNames.To))
+            {
+                if (toTag is not null && statusCode > 100 && request.To is { Tag: null })
+                {
+                    writer.headers.Add(new SipHeader(SipHeaderNames.To, $"{header.Value};tag={toTag}"));
+                }
+                else
+                {
+                    writer.headers.Add(header);
+                }
+            }
+        }
+
+        return writer;
+    }
+
+    /// <summary>Replaces the Via headers with one value per entry (used when answering with received/rport added).</summary>
+    public SipMessageWriter ReplaceVias(IEnumerable<ViaHeader> vias)
+    {
+        var index = headers.FindIndex(h => h.Is(SipHeaderNames.Via));
+        headers.RemoveAll(h => h.Is(SipHeaderNames.Via));
+        headers.InsertRange(Math.Max(0, index), vias.Select(v => new SipHeader(SipHeaderNames.Via, v.ToString())));
+        return this;
+    }
+
+    public SipMessageWriter Add(string name, string value)
+    {
+        headers.Add(new SipHeader(name, value));
+        return this;
+    }
+
+    public SipMessageWriter Add(SipHeader header)
+    {
+        headers.Add(header);
+        return this;
+    }
+
+    public SipMessageWriter Remove(string name)
+    {
+        headers.RemoveAll(h => h.Is(name));
+        return this;
+    }
+
+    public SipMessageWriter WithBody(ReadOnlyMemory<byte> content, string? contentType)
+    {
+        body = content;
+        headers.RemoveAll(h => h.Is(SipHeaderNames.ContentType));
+        if (contentType is not null && content.Length > 0)
+        {
+            headers.Add(new SipHeader(SipHeaderNames.ContentType, contentType));
+        }
+
+        return this;
+    }
+
+    public byte[] ToArray()
+    {
+        var buffer = scratch ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        WriteTo(buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public void WriteTo(IBufferWriter<byte> output)
+    {
+        WriteAscii(output, startLine);
+        WriteCrlf(output);
+        foreach (var header in headers)
+        {
+            if (header.Is(SipHeaderNames.ContentLength))
+            {
+                continue;
+            }
+
+            WriteAscii(output, header.Name);
+            output.Write(": "u8);
+            output.Write(header.RawValue.Span);
+            WriteCrlf(output);
+        }
+
+        output.Write("Content-Length: "u8);
+        WriteAscii(output, body.Length.ToString(CultureInfo.InvariantCulture));
+        WriteCrlf(output);
+        WriteCrlf(output);
+        output.Write(body.Span);
+    }
+
+    private static void WriteCrlf(IBufferWriter<byte> output) => output.Write("\r\n"u8);
+
+    private static void WriteAscii(IBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var written = Encoding.UTF8.GetBytes(text, span);
+        output.Advance(written);
+    }
+}

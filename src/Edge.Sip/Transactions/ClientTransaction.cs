@@ -1,0 +1,233 @@
+using Calltracking.Edge.Sip.Messages;
+using Calltracking.Edge.Sip.Transport;
+
+namespace Calltracking.Edge.Sip.Transactions;
+
+/// <summary>
+/// A client transaction (§17.1): retransmits the request over UDP (timers A and E), gives up after 64·T1 with a
+/// 408 (timers B and F), generates the ACK for a non-2xx final response to an INVITE and absorbs its
+/// retransmissions (timer D), and hands every other response to the application exactly once.
+/// </summary>
+public sealed class ClientTransaction : IDisposable
+{
+    private readonly SipStack stack;
+    private readonly Lock gate = new();
+    private readonly byte[] requestBytes;
+    private ITimer? retransmitTimer;
+    private ITimer? timeoutTimer;
+    private ITimer? endTimer;
+    private TimeSpan retransmitInterval;
+    private byte[]? ackBytes;
+
+    internal ClientTransaction(SipStack stack, string branch, SipMessage request, byte[] requestBytes, SipEndPoint target, IClientTransactionUser user)
+    {
+        this.stack = stack;
+        this.requestBytes = requestBytes;
+        Branch = branch;
+        Request = request;
+        Target = target;
+        User = user;
+        Key = TransactionKey.ForClient(branch, request.Method);
+        State = request.Method == "INVITE" ? TransactionState.Calling : TransactionState.Trying;
+    }
+
+    public string Key { get; }
+
+    public string Branch { get; }
+
+    public SipMessage Request { get; }
+
+    public SipEndPoint Target { get; }
+
+    public IClientTransactionUser User { get; }
+
+    public TransactionState State { get; private set; }
+
+    public bool IsInvite => Request.Method == "INVITE";
+
+    internal async Task StartAsync()
+    {
+        if (!Target.IsReliable)
+        {
+            retransmitInterval = stack.Timers.T1;
+            retransmitTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).OnRetransmitTimer(), this, retransmitInterval, Timeout.InfiniteTimeSpan);
+        }
+
+        timeoutTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).OnTimeout(), this, stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
+        if (!await stack.SendAsync(Target, requestBytes))
+        {
+            Fail(503, "Service Unavailable (transport error)");
+        }
+    }
+
+    private void OnRetransmitTimer()
+    {
+        lock (gate)
+        {
+            var active = IsInvite ? State == TransactionState.Calling : State is TransactionState.Trying or TransactionState.Proceeding;
+            if (!active)
+            {
+                return;
+            }
+
+            // Timer A doubles without bound; timer E doubles up to T2, and runs at T2 once a provisional arrived (§17.1.2.2).
+            retransmitInterval = IsInvite ? retransmitInterval * 2
+                : State == TransactionState.Proceeding ? stack.Timers.T2
+                : (retransmitInterval * 2 < stack.Timers.T2 ? retransmitInterval * 2 : stack.Timers.T2);
+            retransmitTimer?.Change(retransmitInterval, Timeout.InfiniteTimeSpan);
+        }
+
+        stack.Metrics.Retransmission("out", Request.Method);
+        _ = stack.SendAsync(Target, requestBytes);
+    }
+
+    private void OnTimeout()
+    {
+        lock (gate)
+        {
+            var waiting = IsInvite ? State == TransactionState.Calling : State is TransactionState.Trying or TransactionState.Proceeding;
+            if (!waiting)
+            {
+                return;
+            }
+        }
+
+        Fail(408, "Request Timeout");
+    }
+
+    private void Fail(int statusCode, string reason)
+    {
+        lock (gate)
+        {
+            if (State is TransactionState.Terminated or TransactionState.Completed or TransactionState.Accepted)
+            {
+                return;
+            }
+
+            State = TransactionState.Terminated;
+        }
+
+        Dispose();
+        stack.Remove(this);
+        User.OnTransactionFailed(this, statusCode, reason);
+    }
+
+    internal void OnResponse(SipMessage response)
+    {
+        var code = response.StatusCode;
+        byte[]? resendAck = null;
+        var deliver = false;
+        lock (gate)
+        {
+            switch (State)
+            {
+                case TransactionState.Calling or TransactionState.Trying or TransactionState.Proceeding:
+                    if (code < 200)
+                    {
+                        State = TransactionState.Proceeding;
+                        if (IsInvite)
+                        {
+                            retransmitTimer?.Dispose();
+                            timeoutTimer?.Dispose();
+                        }
+
+                        deliver = true;
+                        break;
+                    }
+
+                    retransmitTimer?.Dispose();
+                    timeoutTimer?.Dispose();
+                    deliver = true;
+                    if (IsInvite && code < 300)
+                    {
+                        // RFC 6026: stay to pass 2xx retransmissions to the dialog, which re-sends its ACK.
+                        State = TransactionState.Accepted;
+                        endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
+                    }
+                    else if (IsInvite)
+                    {
+                        State = TransactionState.Completed;
+                        ackBytes = BuildAck(response);
+                        resendAck = ackBytes;
+                        var timerD = Target.IsReliable ? TimeSpan.Zero : stack.Timers.TimerD;
+                        endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, timerD, Timeout.InfiniteTimeSpan);
+                    }
+                    else
+                    {
+                        State = TransactionState.Completed;
+                        var timerK = Target.IsReliable ? TimeSpan.Zero : stack.Timers.T4;
+                        endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, timerK, Timeout.InfiniteTimeSpan);
+                    }
+
+                    break;
+                case TransactionState.Completed when IsInvite && code >= 300:
+                    stack.Metrics.Retransmission("in", "INVITE");
+                    resendAck = ackBytes;
+                    break;
+                case TransactionState.Accepted when code is >= 200 and < 300:
+                    stack.Metrics.Retransmission("in", "INVITE");
+                    User.OnRetransmitted2xx(this, response);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        if (resendAck is not null)
+        {
+            _ = stack.SendAsync(Target, resendAck);
+        }
+
+        if (!deliver)
+        {
+            return;
+        }
+
+        if (code < 200)
+        {
+            User.OnProvisional(this, response);
+        }
+        else
+        {
+            User.OnFinal(this, response);
+        }
+    }
+
+    /// <summary>The ACK for a non-2xx final response (§17.1.1.3): same branch, Request-URI, From, Call-ID, CSeq number, Route; To from the response.</summary>
+    private byte[] BuildAck(SipMessage response)
+    {
+        var ack = SipMessageWriter.Request("ACK", Request.RequestUri!.ToString());
+        ack.Add(SipHeaderNames.Via, Request.TopVia!.ToString());
+        foreach (var header in Request.Headers)
+        {
+            if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.Route))
+            {
+                ack.Add(header);
+            }
+        }
+
+        var to = response.Headers.FirstOrDefault(h => h.Is(SipHeaderNames.To));
+        ack.Add(to.Name is null ? new SipHeader(SipHeaderNames.To, Request.Header(SipHeaderNames.To) ?? string.Empty) : to);
+        ack.Add(SipHeaderNames.CSeq, $"{Request.CSeq.ToString(System.Globalization.CultureInfo.InvariantCulture)} ACK");
+        ack.Add(SipHeaderNames.MaxForwards, "70");
+        return ack.ToArray();
+    }
+
+    private void Terminate()
+    {
+        lock (gate)
+        {
+            State = TransactionState.Terminated;
+        }
+
+        Dispose();
+        stack.Remove(this);
+    }
+
+    public void Dispose()
+    {
+        retransmitTimer?.Dispose();
+        timeoutTimer?.Dispose();
+        endTimer?.Dispose();
+    }
+}

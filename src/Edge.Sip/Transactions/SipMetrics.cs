@@ -1,0 +1,59 @@
+using System.Diagnostics.Metrics;
+
+namespace Calltracking.Edge.Sip.Transactions;
+
+/// <summary>The SIP layer's instruments (names as in docs/operations.md). Label values are bounded sets.</summary>
+public sealed class SipMetrics
+{
+    public const string MeterName = "Calltracking.Edge.Sip";
+
+    private static readonly HashSet<string> KnownMethods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER", "SUBSCRIBE", "MESSAGE"];
+
+    private readonly Counter<long> requests;
+    private readonly Counter<long> responses;
+    private readonly Counter<long> parseErrors;
+    private readonly Counter<long> retransmissions;
+    private readonly Counter<long> rejected;
+    private readonly UpDownCounter<long> transactions;
+
+    public SipMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        requests = meter.CreateCounter<long>("edge_sip_requests_total", description: "SIP requests received (in) or sent (out), retransmissions excluded");
+        responses = meter.CreateCounter<long>("edge_sip_responses_total", description: "SIP responses received (in) or sent (out)");
+        parseErrors = meter.CreateCounter<long>("edge_sip_parse_errors_total", description: "Messages that could not be parsed");
+        retransmissions = meter.CreateCounter<long>("edge_sip_retransmissions_total", description: "Retransmissions sent (out) or duplicates received (in)");
+        rejected = meter.CreateCounter<long>("edge_sip_requests_rejected_total", description: "Requests the edge refused itself");
+        transactions = meter.CreateUpDownCounter<long>("edge_sip_transactions_active", description: "Transactions alive now");
+    }
+
+    public static string Method(string method) => KnownMethods.Contains(method) ? method : "other";
+
+    public static string StatusClass(int code) => code switch
+    {
+        < 200 => "1xx",
+        < 300 => "2xx",
+        < 400 => "3xx",
+        < 500 => "4xx",
+        < 600 => "5xx",
+        _ => "6xx",
+    };
+
+    public void Request(string direction, string method) =>
+        requests.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("method", Method(method)));
+
+    public void Response(string direction, string method, int code) =>
+        responses.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("method", Method(method)), new KeyValuePair<string, object?>("status_class", StatusClass(code)));
+
+    public void ParseError(string transport, string reason) =>
+        parseErrors.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", reason));
+
+    public void Retransmission(string direction, string method) =>
+        retransmissions.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("method", Method(method)));
+
+    public void Rejected(string reason) => rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void TransactionStarted(string kind) => transactions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void TransactionEnded(string kind) => transactions.Add(-1, new KeyValuePair<string, object?>("kind", kind));
+}

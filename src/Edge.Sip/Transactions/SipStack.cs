@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Calltracking.Edge.Sip.Messages;
+using Calltracking.Edge.Sip.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Calltracking.Edge.Sip.Transactions;
+
+/// <summary>
+/// The SIP stack: transports below, transactions in the middle, the application (<see cref="ISipRequestHandler"/>)
+/// above. Every transaction arms its own timers on the injected <see cref="TimeProvider"/>; nothing polls.
+/// </summary>
+public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
+{
+    private readonly SipOptions options;
+    private readonly ILogger<SipStack> logger;
+    private readonly ConcurrentDictionary<string, ServerTransaction> serverTransactions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ClientTransaction> clientTransactions = new(StringComparer.Ordinal);
+    private UdpSipTransport? udp;
+    private TcpSipTransport? tcp;
+    private ISipRequestHandler handler;
+
+    public SipStack(IOptions<SipOptions> options, TimeProvider time, SipMetrics metrics, ILogger<SipStack> logger)
+    {
+        this.options = options.Value;
+        this.logger = logger;
+        Time = time;
+        Metrics = metrics;
+        Timers = new SipTimers(
+            TimeSpan.FromMilliseconds(this.options.T1Milliseconds),
+            TimeSpan.FromMilliseconds(this.options.T2Milliseconds),
+            TimeSpan.FromMilliseconds(this.options.T4Milliseconds));
+        handler = new OptionsResponder();
+    }
+
+    public TimeProvider Time { get; }
+
+    public SipMetrics Metrics { get; }
+
+    public SipTimers Timers { get; }
+
+    public string ServerHeader => options.ServerHeader;
+
+    public IPEndPoint? UdpEndPoint => udp?.LocalEndPoint;
+
+    public IPEndPoint? TcpEndPoint => tcp?.LocalEndPoint;
+
+    public int ServerTransactionCount => serverTransactions.Count;
+
+    public int ClientTransactionCount => clientTransactions.Count;
+
+    /// <summary><c>host:port</c> this edge writes into Via, Contact and Record-Route.</summary>
+    public string AdvertisedHostPort { get; private set; } = "127.0.0.1:5060";
+
+    public void SetHandler(ISipRequestHandler requestHandler) => handler = requestHandler;
+
+    public Task StartAsync()
+    {
+        if (options.UdpListen.Length > 0)
+        {
+            udp = new UdpSipTransport(IPEndPoint.Parse(options.UdpListen), this, logger);
+            udp.Start(options.UdpReceiveLoops > 0 ? options.UdpReceiveLoops : Environment.ProcessorCount);
+        }
+
+        if (options.TcpListen.Length > 0)
+        {
+            var tcpListen = IPEndPoint.Parse(options.TcpListen);
+            if (udp is not null && tcpListen.Port == 0)
+            {
+                // One port for both transports, as carriers expect, when the UDP port was picked by the system.
+                tcpListen.Port = udp.LocalEndPoint.Port;
+            }
+
+            tcp = new TcpSipTransport(tcpListen, this, logger, options.MaxMessageSize, options.MaxTcpConnections, TimeSpan.FromSeconds(options.TcpIdleTimeoutSeconds));
+            tcp.Start();
+        }
+
+        var local = udp?.LocalEndPoint ?? tcp!.LocalEndPoint;
+        AdvertisedHostPort = options.AdvertisedAddress.Length > 0
+            ? (options.AdvertisedAddress.Contains(':', StringComparison.Ordinal) ? options.AdvertisedAddress : $"{options.AdvertisedAddress}:{local.Port.ToString(CultureInfo.InvariantCulture)}")
+            : $"{(local.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : local.Address)}:{local.Port.ToString(CultureInfo.InvariantCulture)}";
+        LogListening(logger, udp?.LocalEndPoint, tcp?.LocalEndPoint, AdvertisedHostPort);
+        return Task.CompletedTask;
+    }
+
+    public static string NewBranch() => ViaHeader.MagicCookie + RandomToken(10);
+
+    public static string NewTag() => RandomToken(8);
+
+    public static string NewCallId() => RandomToken(16);
+
+    private static string RandomToken(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+
+    /// <summary>This edge's Via for a new request on <paramref name="transport"/>.</summary>
+    public string LocalVia(SipTransportKind transport, string branch) =>
+        $"SIP/2.0/{(transport == SipTransportKind.Tcp ? "TCP" : "UDP")} {AdvertisedHostPort};branch={branch};rport";
+
+    public void OnMessage(ReadOnlyMemory<byte> data, SipEndPoint source, bool datagram)
+    {
+        var message = SipParser.Parse(data, datagram, out var error, options.MaxMessageSize);
+        if (message is null)
+        {
+            OnParseError(error!, source);
+            return;
+        }
+
+        if (message.IsRequest)
+        {
+            OnRequest(message, source);
+        }
+        else
+        {
+            OnResponse(message, source);
+        }
+    }
+
+    public void OnFramingError(SipEndPoint source, string reason)
+    {
+        Metrics.ParseError("tcp", "too_large");
+        LogFramingError(logger, source, reason);
+    }
+
+    private void OnParseError(SipParseError error, SipEndPoint source)
+    {
+        Metrics.ParseError(source.Transport == SipTransportKind.Tcp ? "tcp" : "udp", error.MetricReason);
+        if (!error.CanRespond)
+        {
+            LogDropped(logger, source, error.Reason);
+            return;
+        }
+
+        var request = error.Partial!;
+        request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+        Metrics.Rejected("bad_request");
+        var response = SipMessageWriter.ResponseTo(request, error.StatusCode, error.Reason, NewTag()).Add(SipHeaderNames.Server, ServerHeader);
+        if (error.StatusCode == 400)
+        {
+            response.Add(SipHeaderNames.Warning, $"399 {AdvertisedHostPort} \"{error.Reason}\"");
+        }
+
+        var target = ResponseTargetFor(request, source);
+        Metrics.Response("out", request.Method, error.StatusCode);
+        _ = SendAsync(target, response.ToArray());
+    }
+
+    private void OnRequest(SipMessage request, SipEndPoint source)
+    {
+        // §18.2.1 and RFC 3581: note where the request really came from, for the responses.
+        request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+        var key = TransactionKey.ForServer(request);
+        if (serverTransactions.TryGetValue(key, out var existing))
+        {
+            if (request.Method == "ACK" && !existing.OnRequestRetransmission(request))
+            {
+                Metrics.Request("in", "ACK");
+                handler.OnAck(request, source);
+                return;
+            }
+
+            if (request.Method != "ACK")
+            {
+                existing.OnRequestRetransmission(request);
+            }
+
+            return;
+        }
+
+        Metrics.Request("in", request.Method);
+        if (request.Method == "ACK")
+        {
+            handler.OnAck(request, source);
+            return;
+        }
+
+        var transaction = new ServerTransaction(this, key, request, source, ResponseTargetFor(request, source));
+        if (!serverTransactions.TryAdd(key, transaction))
+        {
+            transaction.Dispose();
+            return;
+        }
+
+        Metrics.TransactionStarted(transaction.IsInvite ? "server_invite" : "server_non_invite");
+        if (request.Method == "CANCEL")
+        {
+            OnCancel(transaction);
+            return;
+        }
+
+        handler.OnRequest(transaction);
+    }
+
+    /// <summary>§9.2: a CANCEL gets 200 from its own transaction; the INVITE it matches is told, and answers 487.</summary>
+    private void OnCancel(ServerTransaction cancel)
+    {
+        if (serverTransactions.TryGetValue(TransactionKey.ForCancelledInvite(cancel.Request), out var invite) && invite.IsInvite)
+        {
+            _ = cancel.RespondAsync(200, "OK");
+            if (invite.State == TransactionState.Proceeding && !invite.IsCancelled)
+            {
+                invite.RaiseCancelled();
+            }
+
+            return;
+        }
+
+        _ = cancel.RespondAsync(481, "Call/Transaction Does Not Exist");
+    }
+
+    private void OnResponse(SipMessage response, SipEndPoint source)
+    {
+        Metrics.Response("in", response.CSeqMethod, response.StatusCode);
+        if (clientTransactions.TryGetValue(TransactionKey.ForResponse(response), out var transaction))
+        {
+            transaction.OnResponse(response);
+            return;
+        }
+
+        handler.OnStrayResponse(response, source);
+    }
+
+    /// <summary>§18.2.2 with RFC 3581: reliable → the connection it came on; UDP → received:rport, else received:port, else sent-by.</summary>
+    internal static SipEndPoint ResponseTargetFor(SipMessage request, SipEndPoint source)
+    {
+        if (source.IsReliable)
+        {
+            return source;
+        }
+
+        var via = request.TopVia!;
+        var port = via.RPort is { Length: > 0 } rport && int.TryParse(rport, NumberStyles.None, CultureInfo.InvariantCulture, out var rp) ? rp : via.Port ?? 5060;
+        if (via.Received is { } received && IPAddress.TryParse(received, out var receivedAddress))
+        {
+            return source with { Address = new IPEndPoint(receivedAddress, port) };
+        }
+
+        return IPAddress.TryParse(via.Host, out var host) ? source with { Address = new IPEndPoint(host, port) } : source;
+    }
+
+    internal async Task SendResponseAsync(ServerTransaction transaction, byte[] response, int statusCode)
+    {
+        Metrics.Response("out", transaction.Request.Method, statusCode);
+        await SendAsync(transaction.ResponseTarget, response);
+    }
+
+    /// <summary>Sends a new request in a client transaction. <paramref name="request"/> must carry a Via with <paramref name="branch"/>.</summary>
+    public async Task<ClientTransaction> SendRequestAsync(SipMessageWriter request, string branch, SipEndPoint target, IClientTransactionUser user)
+    {
+        var bytes = request.ToArray();
+        var parsed = SipParser.Parse(bytes, datagram: true, out var error, int.MaxValue)
+            ?? throw new InvalidOperationException($"the edge built an invalid request: {error?.Reason}");
+        var transaction = new ClientTransaction(this, branch, parsed, bytes, target, user);
+        clientTransactions[transaction.Key] = transaction;
+        Metrics.TransactionStarted(transaction.IsInvite ? "client_invite" : "client_non_invite");
+        Metrics.Request("out", parsed.Method);
+        await transaction.StartAsync();
+        return transaction;
+    }
+
+    /// <summary>Sends a request outside any transaction (the ACK for a 2xx, §13.2.2.4).</summary>
+    public Task<bool> SendStatelessAsync(SipEndPoint target, byte[] request, string method)
+    {
+        Metrics.Request("out", method);
+        return SendAsync(target, request);
+    }
+
+    public async Task<bool> SendAsync(SipEndPoint target, byte[] data)
+    {
+        if (target.Transport == SipTransportKind.Tcp)
+        {
+            return tcp is not null && await tcp.SendAsync(target.Address, data, CancellationToken.None);
+        }
+
+        if (udp is null)
+        {
+            return false;
+        }
+
+        await udp.SendAsync(target.Address, data, CancellationToken.None);
+        return true;
+    }
+
+    internal void Remove(ServerTransaction transaction)
+    {
+        if (serverTransactions.TryRemove(new KeyValuePair<string, ServerTransaction>(transaction.Key, transaction)))
+        {
+            Metrics.TransactionEnded(transaction.IsInvite ? "server_invite" : "server_non_invite");
+        }
+    }
+
+    internal void Remove(ClientTransaction transaction)
+    {
+        if (clientTransactions.TryRemove(new KeyValuePair<string, ClientTransaction>(transaction.Key, transaction)))
+        {
+            Metrics.TransactionEnded(transaction.IsInvite ? "client_invite" : "client_non_invite");
+        }
+    }
+
+    private int disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (udp is not null)
+        {
+            await udp.DisposeAsync();
+        }
+
+        if (tcp is not null)
+        {
+            await tcp.DisposeAsync();
+        }
+
+        foreach (var t in serverTransactions.Values)
+        {
+            t.Dispose();
+        }
+
+        foreach (var t in clientTransactions.Values)
+        {
+            t.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "SIP listening: udp {Udp}, tcp {Tcp}, advertised as {Advertised}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint? udp, IPEndPoint? tcp, string advertised);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Debug, Message = "Dropped an unparsable message from {Source}: {Reason}")]
+    private static partial void LogDropped(ILogger logger, SipEndPoint source, string reason);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Closed a TCP connection from {Source}: {Reason}")]
+    private static partial void LogFramingError(ILogger logger, SipEndPoint source, string reason);
+}
