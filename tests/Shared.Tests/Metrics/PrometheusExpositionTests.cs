@@ -223,6 +223,26 @@ public sealed class PrometheusExpositionTests
     }
 
     [Fact]
+    public void A_scoped_collector_leaves_out_meters_of_another_factory()
+    {
+        var name = "Calltracking.Edge.Test" + Guid.NewGuid().ToString("N");
+        var mine = new object();
+        using var collector = new Calltracking.Shared.Metrics.MetricsCollector(new Calltracking.Shared.Metrics.MetricsOptions { MeterPrefix = name, IncludeProcessMetrics = false }, mine);
+        using var own = new Meter(new MeterOptions(name) { Scope = mine });
+        using var other = new Meter(new MeterOptions(name) { Scope = new object() });
+        using var unscoped = new Meter(name);
+        own.CreateCounter<long>("edge_own").Add(1);
+        other.CreateCounter<long>("edge_other").Add(1);
+        unscoped.CreateCounter<long>("edge_unscoped").Add(1);
+
+        using var scrape = collector.Scrape();
+        var text = scrape.ToString();
+        Assert.Contains("edge_own_total 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("edge_unscoped_total 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("edge_other", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Two_instruments_of_one_name_add_up_and_a_kind_conflict_is_counted()
     {
         using var m = new TestMeter();
