@@ -27,6 +27,14 @@ public sealed class PrometheusExpositionTests
     }
 
     [Fact]
+    public void Invalid_characters_in_names_become_underscores_and_a_leading_digit_is_prefixed()
+    {
+        using var m = new TestMeter();
+        m.Meter.CreateCounter<long>("2xx.calls-total").Add(1, new KeyValuePair<string, object?>("9 lives", "x"));
+        Assert.Contains("_2xx_calls_total{_9_lives=\"x\"} 1", m.Samples());
+    }
+
+    [Fact]
     public void Negative_counter_increment_is_ignored()
     {
         using var m = new TestMeter();
