@@ -243,8 +243,9 @@ internal sealed class InstrumentState
         }
     }
 
+    /// <param name="labels">The rendered label set without braces (<c>method="INVITE",class="2xx"</c>), empty for none.</param>
     private Series NewSeries(byte[] labels) =>
-        new(labels, SamplePrefixes.For(MetricName, labels, Kind == MetricKind.Histogram), Bounds.Length);
+        new(SamplePrefixes.For(MetricName, labels, Kind == MetricKind.Histogram), Bounds.Length);
 
     /// <summary>Publishes the array before the count, so a scrape that reads the count then the array never indexes past it.</summary>
     private void Append(Series series)
