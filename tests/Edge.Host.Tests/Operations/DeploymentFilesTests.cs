@@ -73,7 +73,7 @@ public sealed partial class DeploymentFilesTests
             Timeout);
         using var document = JsonDocument.Parse(json);
         var services = document.RootElement.GetProperty("services");
-        Assert.Equal(["edge", "postgres", "prometheus", "redis"], services.EnumerateObject().Select(static s => s.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["edge", "grafana", "postgres", "prometheus", "redis"], services.EnumerateObject().Select(static s => s.Name).Order(StringComparer.Ordinal));
 
         var edge = services.GetProperty("edge");
         var environment = edge.GetProperty("environment");
@@ -85,6 +85,21 @@ public sealed partial class DeploymentFilesTests
         Assert.Contains("../prometheus:/etc/prometheus:ro", services.GetProperty("prometheus").GetProperty("volumes").EnumerateArray().Select(static v => v.GetString()));
         Assert.Contains("- edge:8080", File.ReadAllText(RepositoryFiles.PathOf("deploy/prometheus/prometheus.yml")), StringComparison.Ordinal);
         Assert.True(File.Exists(RepositoryFiles.PathOf(edge.GetProperty("build").GetProperty("dockerfile").GetString()!)));
+
+        // Every file or directory a service mounts from the repository exists (paths relative to deploy/compose).
+        foreach (var service in services.EnumerateObject())
+        {
+            if (!service.Value.TryGetProperty("volumes", out var volumes))
+            {
+                continue;
+            }
+
+            foreach (var source in volumes.EnumerateArray().Select(static v => v.GetString()!.Split(':')[0]).Where(static s => s.StartsWith("../", StringComparison.Ordinal)))
+            {
+                var path = Path.GetFullPath(Path.Combine(RepositoryFiles.PathOf("deploy/compose"), source));
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"{service.Name} mounts {source}, which does not exist");
+            }
+        }
     }
 
     [GeneratedRegex(@"Overall exposure level for \S+: ([0-9.]+)")]
