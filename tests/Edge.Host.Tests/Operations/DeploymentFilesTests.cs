@@ -18,11 +18,26 @@ public sealed partial class DeploymentFilesTests
 
     private static string SystemdAnalyze() => ExternalTool.Require("systemd-analyze", "systemd", "/usr/bin/systemd-analyze", "/bin/systemd-analyze");
 
-    [Fact]
-    public void Systemd_unit_verifies_without_warnings()
+    [Theory]
+    [InlineData("calltracking-edge.service")]
+    [InlineData("calltracking-edge-backup.service")]
+    [InlineData("calltracking-edge-backup.timer")]
+    public void Systemd_units_verify_without_warnings(string unit)
     {
-        var output = ExternalTool.Run(SystemdAnalyze(), ["verify", Unit], Timeout);
+        var output = ExternalTool.Run(SystemdAnalyze(), ["verify", RepositoryFiles.PathOf("deploy/systemd/" + unit)], Timeout);
         Assert.True(output.Trim().Length == 0, "systemd-analyze verify complained: " + output);
+    }
+
+    [Fact]
+    public void Backup_unit_is_hardened_and_only_writes_the_backup_location()
+    {
+        var unit = RepositoryFiles.PathOf("deploy/systemd/calltracking-edge-backup.service");
+        var output = ExternalTool.Run(SystemdAnalyze(), ["security", "--offline=yes", "--threshold=20", unit], Timeout);
+        Assert.InRange(double.Parse(ExposureLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture), 0, 2.0);
+        var text = File.ReadAllText(unit);
+        Assert.Contains("ReadOnlyPaths=/var/lib/calltracking-edge\n", text, StringComparison.Ordinal);
+        Assert.Contains("ReadWritePaths=/var/backups/calltracking-edge\n", text, StringComparison.Ordinal);
+        Assert.Contains("--no-clobber", text, StringComparison.Ordinal);
     }
 
     [Fact]
