@@ -6,6 +6,9 @@ using Calltracking.Edge.Host.Operations;
 using Calltracking.Edge.Host.Projects;
 using Calltracking.Edge.Host.Status;
 using Calltracking.Edge.Sip;
+using Calltracking.Edge.NumberPool;
+using Calltracking.Edge.NumberPool.Catalogue;
+using Calltracking.Edge.NumberPool.Site;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -38,6 +41,7 @@ public static class EdgeComposition
         services.AddSingleton<IValidateOptions<HttpOptions>, HttpOptionsValidation>();
         services.AddHostedService<MigrationsAtStart>();
         services.AddSipStack(configuration);
+        services.AddNumberPool(configuration);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
         return services;
@@ -48,7 +52,8 @@ public static class EdgeComposition
         app.MapEdgeHealth();
         app.MapEdgeMetrics();
         app.MapEdgeStatus();
-        app.MapEdgeApi();
+        app.MapEdgeApi().MapNumberPoolApi();
+        app.MapNumberPoolSite();
         return app;
     }
 }

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Calltracking.Edge.NumberPool.Catalogue;
+using Calltracking.Edge.NumberPool.Leases;
+using Calltracking.Edge.NumberPool.Visits;
+using Calltracking.Shared.Json;
+using Calltracking.Shared.Phones;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Calltracking.Edge.NumberPool.Site;
+
+/// <summary>
+/// What the substitution script on customers' sites calls (public, no API key): create a visit, get a number for
+/// it, keep the number with heartbeats; and the script itself, <c>/site/counter.js</c>.
+/// </summary>
+public static class SiteEndpoints
+{
+    private const int MaxFieldLength = 2048;
+
+    public static IEndpointRouteBuilder MapNumberPoolSite(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/site/visit", (HttpContext http, VisitStore visits, LeaseStore leases) => Handle(http, async (project, body) =>
+        {
+            if (!await visits.ProjectExistsAsync(project, http.RequestAborted))
+            {
+                throw new ApiValidationException("project", $"project {project} does not exist");
+            }
+
+            var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var field in VisitStore.Fields)
+            {
+                fields[field] = Json.OptionalString(body, field, MaxFieldLength);
+            }
+
+            fields["user_agent"] ??= http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, MaxFieldLength)] : null;
+            fields["source"] ??= SourceOf(fields);
+            var id = await visits.CreateAsync(project, fields, http.Connection.RemoteIpAddress, http.RequestAborted);
+            var visitId = VisitStore.IdText(id);
+            await leases.StoreVisitAsync(project, visitId, fields);
+            return new JsonObject { ["visit_id"] = visitId, ["status"] = "success" };
+        }));
+
+        endpoints.MapPost("/site/number", (HttpContext http, VisitStore visits, LeaseStore leases, CatalogueStore catalogue) => Handle(http, async (project, body) =>
+        {
+            var visitId = Json.RequiredLong(body, "visit_id");
+            var visitText = VisitStore.IdText(visitId);
+            var fields = (await leases.VisitFieldsAsync(project, visitText)).ToDictionary(f => f.Key, f => (string?)f.Value, StringComparer.Ordinal);
+            if (fields.Count == 0)
+            {
+                fields = await visits.GetAsync(project, visitId, http.RequestAborted) ?? throw new ApiValidationException("visit_id", $"visit {visitId} does not exist in project {project}");
+                await leases.StoreVisitAsync(project, visitText, fields);
+            }
+
+            foreach (var script in await catalogue.ActiveScriptsAsync(project, http.RequestAborted))
+            {
+                if (script.CalltrackingType != "dynamic" || !SegmentMatcher.Matches(SegmentMatcher.Compile(script.Segments), fields))
+                {
+                    continue;
+                }
+
+                var lease = await leases.AcquireAsync(script, visitText);
+                if (lease.Number is null)
+                {
+                    continue;
+                }
+
+                var formatted = PhoneFormat.TryParse(script.PhoneFormat, out var format, out _) && format!.TryFormat(lease.Number, out var text, out _) ? text : lease.Number;
+                return new JsonObject
+                {
+                    ["phone"] = lease.Number,
+                    ["formatted"] = formatted,
+                    ["script_id"] = script.Id,
+                    ["kind"] = lease.Kind.ToString().ToLowerInvariant(),
+                    ["css_selector"] = JsonNode.Parse(script.CssSelector),
+                    ["heartbeat_seconds"] = Math.Max(5, script.LeaseGraceSeconds / 3),
+                    ["status"] = "success",
+                };
+            }
+
+            return new JsonObject { ["phone"] = null, ["status"] = "success" };
+        }));
+
+        endpoints.MapPost("/site/heartbeat", (HttpContext http, LeaseStore leases) => Handle(http, async (project, body) =>
+        {
+            var visitId = Json.RequiredLong(body, "visit_id");
+            var renewed = await leases.HeartbeatAsync(project, VisitStore.IdText(visitId));
+            return new JsonObject { ["renewed"] = renewed, ["status"] = "success" };
+        }));
+
+        endpoints.MapGet("/site/counter.js", () => Results.Text(CounterScript.Source, "application/javascript; charset=utf-8"));
+        return endpoints;
+    }
+
+    /// <summary>The channel of a visit: the marker's first part, "site" for referrals, "" for direct visits.</summary>
+    private static string SourceOf(Dictionary<string, string?> fields)
+    {
+        if (fields["marker"] is { Length: > 0 } marker)
+        {
+            var underscore = marker.IndexOf('_', StringComparison.Ordinal);
+            return underscore > 0 ? marker[..underscore] : marker;
+        }
+
+        if (fields["utm_source"] is { Length: > 0 } utm)
+        {
+            return utm;
+        }
+
+        return fields["referrer"] is { Length: > 0 } ? "site" : string.Empty;
+    }
+
+    private static async Task<IResult> Handle(HttpContext http, Func<long, JsonElement, Task<JsonObject>> handler)
+    {
+        http.Response.Headers.AccessControlAllowOrigin = "*";
+        if (!long.TryParse(http.Request.Query["project"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var project) || project <= 0)
+        {
+            return Results.Json(ApiError.Of("invalid_request", "project: query parameter 'project' must be a project id"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        JsonElement body;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return Results.Json(ApiError.Of("invalid_json", "body: the request body is not valid JSON"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Results.Json(ApiError.Of("invalid_request", "body: must be a JSON object"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        try
+        {
+            return Results.Text((await handler(project, body)).ToJsonString(ApiJson.Options), "application/json; charset=utf-8");
+        }
+        catch (ApiValidationException ex)
+        {
+            return Results.Json(ApiError.Of("invalid_request", ex.Message), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.NumberPool.Catalogue;
+using Calltracking.Edge.NumberPool.Leases;
+using Calltracking.Edge.Testing;
+using Calltracking.Shared.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace Calltracking.Edge.NumberPool.Tests.Leases;
+
+/// <summary>Leases on real Redis and PostgreSQL, on simulated time.</summary>
+public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>, IDisposable
+{
+    private static int numberSeed = 1000;
+    private readonly ConnectionMultiplexer redis = ConnectionMultiplexer.Connect(stores.Redis.Configuration);
+    private readonly FakeTimeProvider time = new(DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    public void Dispose() => redis.Dispose();
+
+    private async Task<(LeaseStore Leases, ScriptRecord Script, string[] Numbers)> PoolAsync(int size, string policy = "share", int grace = 150, string? fallback = null)
+    {
+        var catalogue = new CatalogueStore(stores.DataSource);
+        var (project, _) = await new ProjectStore(stores.DataSource).CreateAsync("leases", CancellationToken.None);
+        var numbers = Enumerable.Range(0, size).Select(_ => "7499" + Interlocked.Increment(ref numberSeed).ToString("D7", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var body = JsonSerializer.Serialize(new
+        {
+            name = "pool",
+            options = new { exhausted_policy = policy, lease_grace_seconds = grace, fallback_phone = fallback },
+            replaceable_numbers = numbers,
+        });
+        var script = await catalogue.CreateScriptAsync(project, ScriptInput.Parse(JsonDocument.Parse(body).RootElement, update: false), CancellationToken.None);
+        var leases = new LeaseStore(redis, catalogue, Options.Create(new PoolOptions()), time);
+        return (leases, script, numbers);
+    }
+
+    [Fact]
+    public async Task Each_visit_gets_its_own_number_and_keeps_it()
+    {
+        var (leases, script, numbers) = await PoolAsync(3);
+        var a = await leases.AcquireAsync(script, "1");
+        var b = await leases.AcquireAsync(script, "2");
+        Assert.Equal(LeaseKind.Exclusive, a.Kind);
+        Assert.NotEqual(a.Number, b.Number);
+        Assert.Contains(a.Number, numbers);
+
+        var again = await leases.AcquireAsync(script, "1");
+        Assert.Equal(LeaseKind.Renewed, again.Kind);
+        Assert.Equal(a.Number, again.Number);
+    }
+
+    [Fact]
+    public async Task Heartbeats_keep_the_number_and_silence_releases_it_after_the_grace_period()
+    {
+        var (leases, script, _) = await PoolAsync(1, grace: 60);
+        var held = await leases.AcquireAsync(script, "1");
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(50));
+            Assert.Equal(1, await leases.HeartbeatAsync(script.ProjectId, "1"));
+        }
+
+        Assert.Equal(("1", AttributionConfidence.Exclusive), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(0, await leases.HeartbeatAsync(script.ProjectId, "1"));
+        var next = await leases.AcquireAsync(script, "2");
+        Assert.Equal(LeaseKind.Exclusive, next.Kind);
+        Assert.Equal(held.Number, next.Number);
+    }
+
+    [Fact]
+    public async Task Released_numbers_rest_longest_before_reuse()
+    {
+        var (leases, script, _) = await PoolAsync(3, grace: 30);
+        var first = await leases.AcquireAsync(script, "1");
+        time.Advance(TimeSpan.FromSeconds(10));
+        var second = await leases.AcquireAsync(script, "2");
+        time.Advance(TimeSpan.FromSeconds(10));
+        var third = await leases.AcquireAsync(script, "3");
+        time.Advance(TimeSpan.FromSeconds(100));
+
+        // All three expired: 1 first, then 2, then 3. The next visits get them in that order.
+        Assert.Equal(first.Number, (await leases.AcquireAsync(script, "4")).Number);
+        Assert.Equal(second.Number, (await leases.AcquireAsync(script, "5")).Number);
+        Assert.Equal(third.Number, (await leases.AcquireAsync(script, "6")).Number);
+    }
+
+    [Fact]
+    public async Task An_exhausted_pool_shares_the_number_idle_longest_and_marks_it_shared()
+    {
+        var (leases, script, _) = await PoolAsync(2);
+        var a = await leases.AcquireAsync(script, "1");
+        time.Advance(TimeSpan.FromSeconds(5));
+        var b = await leases.AcquireAsync(script, "2");
+        time.Advance(TimeSpan.FromSeconds(5));
+        await leases.HeartbeatAsync(script.ProjectId, "1");
+
+        var c = await leases.AcquireAsync(script, "3");
+
+        Assert.Equal(LeaseKind.Shared, c.Kind);
+        Assert.Equal(b.Number, c.Number);
+        var (visit, confidence) = await leases.ResolveAsync(script.ProjectId, b.Number!, time.GetUtcNow());
+        Assert.Equal(AttributionConfidence.Shared, confidence);
+        Assert.Equal("3", visit);
+        Assert.NotEqual(a.Number, c.Number);
+    }
+
+    [Fact]
+    public async Task The_fallback_policy_shows_the_fallback_number()
+    {
+        var (leases, script, _) = await PoolAsync(1, policy: "fallback", fallback: "74950000000");
+        await leases.AcquireAsync(script, "1");
+        var second = await leases.AcquireAsync(script, "2");
+        Assert.Equal(LeaseKind.Fallback, second.Kind);
+        Assert.Equal("74950000000", second.Number);
+    }
+
+    [Fact]
+    public async Task A_late_call_goes_to_the_last_holder_within_the_window()
+    {
+        var (leases, script, _) = await PoolAsync(1, grace: 30);
+        var held = await leases.AcquireAsync(script, "1");
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(("1", AttributionConfidence.Late), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+
+        Assert.Equal(held.Number, (await leases.AcquireAsync(script, "2")).Number);
+        Assert.Equal(("2", AttributionConfidence.Exclusive), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(("2", AttributionConfidence.Late), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        time.Advance(TimeSpan.FromMinutes(40));
+        Assert.Equal((null, AttributionConfidence.None), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+    }
+
+    [Fact]
+    public async Task Concurrent_visits_never_get_the_same_number_while_numbers_are_free()
+    {
+        var (leases, script, numbers) = await PoolAsync(40);
+        var results = await Task.WhenAll(Enumerable.Range(1, 40).Select(i => leases.AcquireAsync(script, i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.All(results, r => Assert.Equal(LeaseKind.Exclusive, r.Kind));
+        Assert.Equal(numbers.Order(), results.Select(r => r.Number!).Order());
+    }
+
+    [Fact]
+    public async Task A_pool_lost_by_redis_is_reloaded_from_the_catalogue()
+    {
+        var (leases, script, numbers) = await PoolAsync(2);
+        await redis.GetDatabase().KeyDeleteAsync(LeaseStore.Prefix(script.ProjectId) + "pool:" + script.Id);
+        var lease = await leases.AcquireAsync(script, "1");
+        Assert.Contains(lease.Number, numbers);
+    }
+}

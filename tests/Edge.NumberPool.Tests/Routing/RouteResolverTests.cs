@@ -1,0 +1,119 @@
+using System.Net;
+using Calltracking.Edge.Testing;
+using Calltracking.Shared.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Calltracking.Edge.NumberPool.Tests.Routing;
+
+public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>, IDisposable
+{
+    private readonly EdgeAppFactory app = new(stores);
+
+    public void Dispose() => app.Dispose();
+
+    private static int seed = 5000;
+
+    private static string NewNumber() => "7495" + Interlocked.Increment(ref seed).ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task A_call_to_a_leased_number_is_attributed_to_the_visit_with_its_fields()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "attribution");
+        var number = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "organic", "options": {"segments": [["source", "=", "organic"]], "css_selector": ["#phone"], "redirect": {"type": "phone", "value": "74990000000"}}, "replaceable_numbers": ["{{{number}}}"]}""");
+        await client.OkAsync("project/calltracking/settings", """{"custom_headers": "my-city={city}"}""");
+
+        var (status, visit) = await client.SitePostAsync("/site/visit", """{"marker": "organic_google", "city": "Moscow", "domain": "shop.example", "landing_page": "https://shop.example/"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var visitId = visit.GetProperty("visit_id").GetString();
+        var (_, shown) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visitId}}}}""");
+        Assert.Equal(number, shown.GetProperty("phone").GetString());
+        Assert.Equal("8 (" + number[1..4] + ") " + number[4..7] + "-" + number[7..9] + "-" + number[9..], shown.GetProperty("formatted").GetString());
+
+        var lookup = await app.Services.GetRequiredService<IRouteResolver>().ResolveAsync(new RouteQuery(number, "+7 (916) 123-45-67", DateTimeOffset.UtcNow), default);
+
+        Assert.Equal(RouteLookupStatus.Found, lookup.Status);
+        var route = lookup.Decision!;
+        Assert.Equal(client.Project, route.ProjectId);
+        Assert.Equal(RedirectType.Phone, route.Redirect);
+        Assert.Equal("74990000000", route.RedirectValue);
+        Assert.Equal("79161234567", route.Caller);
+        Assert.Equal(visitId, route.Attribution.VisitId);
+        Assert.Equal("organic_google", route.Attribution.Marker);
+        Assert.Equal(AttributionConfidence.Exclusive, route.Attribution.Confidence);
+        Assert.Equal("Moscow", route.Attribution.Fields["city"]);
+        Assert.Equal("my-city", route.Settings.CustomHeaders.Single().Key);
+        Assert.False(lookup.Degraded);
+    }
+
+    [Fact]
+    public async Task A_visit_outside_every_segment_gets_no_number()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "segments");
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "paid", "options": {"segments": {"or": [["utm_medium", "=", "cpc"], ["source", "like%", "yandex"]]}}, "replaceable_numbers": ["{{{NewNumber()}}}"]}""");
+        var (_, visit) = await client.SitePostAsync("/site/visit", """{"referrer": "https://blog.example/"}""");
+        var (_, shown) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visit.GetProperty("visit_id").GetString()}}}}""");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, shown.GetProperty("phone").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("/site/visit", """{"city": 5}""", "city")]
+    [InlineData("/site/number", """{}""", "visit_id")]
+    [InlineData("/site/number", """{"visit_id": 999999999}""", "visit_id")]
+    [InlineData("/site/heartbeat", """{"visit_id": "x"}""", "visit_id")]
+    public async Task Bad_site_requests_are_400_naming_the_field(string path, string json, string field)
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "badsite");
+        var (status, body) = await client.SitePostAsync(path, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith(field + ":", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_numbers_and_disabled_scripts_are_told_apart()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "statuses");
+        var number = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "off", "is_enabled": 0, "replaceable_numbers": ["{{{number}}}"]}""");
+        var resolver = app.Services.GetRequiredService<IRouteResolver>();
+
+        Assert.Equal(RouteLookupStatus.UnknownNumber, (await resolver.ResolveAsync(new RouteQuery(NewNumber(), null, DateTimeOffset.UtcNow), default)).Status);
+        Assert.Equal(RouteLookupStatus.ScriptDisabled, (await resolver.ResolveAsync(new RouteQuery(number, null, DateTimeOffset.UtcNow), default)).Status);
+    }
+
+    [Fact]
+    public async Task Static_scripts_carry_their_channel_and_sip_trunk_scripts_their_account()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "static");
+        var offline = NewNumber();
+        var trunk = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "print", "options": {"calltracking_type": "static", "static_source": "offline", "redirect": {"type": "sip", "value": "sip:office@192.0.2.5:5070"}}, "replaceable_numbers": ["{{{offline}}}"]}""");
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "pbx", "options": {"redirect": {"type": "sip_trunk", "value": "pbx-secret-1", "sip_trunk_postfix": "5"}}, "replaceable_numbers": ["{{{trunk}}}"]}""");
+        var resolver = app.Services.GetRequiredService<IRouteResolver>();
+
+        var staticRoute = (await resolver.ResolveAsync(new RouteQuery(offline, null, DateTimeOffset.UtcNow), default)).Decision!;
+        Assert.Equal("offline", staticRoute.StaticSource);
+        Assert.Equal(RedirectType.Sip, staticRoute.Redirect);
+        var trunkRoute = (await resolver.ResolveAsync(new RouteQuery(trunk, null, DateTimeOffset.UtcNow), default)).Decision!;
+        Assert.Equal($"{client.Project}_5", trunkRoute.SipAccount);
+
+        var account = await app.Services.GetRequiredService<Calltracking.Shared.Registrations.ISipAccountDirectory>().FindAsync($"{client.Project}_5", default);
+        Assert.Equal("pbx-secret-1", account!.Password);
+        Assert.Null(await app.Services.GetRequiredService<Calltracking.Shared.Registrations.ISipAccountDirectory>().FindAsync($"{client.Project}_6", default));
+    }
+
+    [Fact]
+    public async Task With_redis_down_the_call_is_routed_without_attribution()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "degraded");
+        var number = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "d", "replaceable_numbers": ["{{{number}}}"]}""");
+        using var cut = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["Redis:Configuration"] = $"127.0.0.1:{FreePort.Tcp()},connectTimeout=200,syncTimeout=200" });
+
+        var lookup = await cut.Services.GetRequiredService<IRouteResolver>().ResolveAsync(new RouteQuery(number, null, DateTimeOffset.UtcNow), default);
+
+        Assert.Equal(RouteLookupStatus.Found, lookup.Status);
+        Assert.True(lookup.Degraded);
+        Assert.Equal(AttributionConfidence.None, lookup.Decision!.Attribution.Confidence);
+    }
+}
