@@ -180,4 +180,6 @@ if [ -n "$RTT" ] && [ -s "$RTT" ]; then
     END { flush() }'
 fi
 [ "$CALLER_RC" -eq 0 ] || echo "SIPp exit status $CALLER_RC (see $OUT/caller.out, $OUT/caller_err.log)"
+# One line for scripts (sweep.sh) to read.
+echo "result profile=$PROFILE rate=$RATE created=$CREATED succeeded=$OK failed=$FAILED seconds=$SECONDS_RUN achieved=$(stat_value 'CallRate(C)')"
 awk -v c="$CREATED" -v f="$FAILED" -v m="$MAX_FAILED_PCT" 'BEGIN { exit !(c > 0 && 100 * f / c <= m) }'

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Calltracking.Shared.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,9 @@ internal static class EdgeMetricsServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidation>());
-        services.TryAddSingleton(sp => new MetricsCollector(sp.GetRequiredService<IOptions<MetricsOptions>>()));
+        services.AddMetrics();
+        // Scoped to this host's meter factory: two hosts in one process (tests) do not count each other's traffic.
+        services.TryAddSingleton(sp => new MetricsCollector(sp.GetRequiredService<IOptions<MetricsOptions>>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService<MetricsCollectorStart>();
         return services;
     }

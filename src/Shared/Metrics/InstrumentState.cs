@@ -19,10 +19,6 @@ internal sealed class InstrumentState
     private readonly Lock _gate = new();
     private readonly int _maxSeries;
     private readonly byte[] _header;
-    private readonly byte[] _name;
-    private readonly byte[] _bucketName;
-    private readonly byte[] _sumName;
-    private readonly byte[] _countName;
     private readonly byte[][] _bucketLabels;
     private Series[] _items = new Series[8];
     private int _count;
@@ -43,10 +39,6 @@ internal sealed class InstrumentState
             _ => "gauge",
         };
         _header = Encoding.UTF8.GetBytes($"# HELP {metricName} {PrometheusNames.EscapeHelp(help)}\n# TYPE {metricName} {type}\n");
-        _name = Encoding.UTF8.GetBytes(metricName);
-        _bucketName = Encoding.UTF8.GetBytes(metricName + "_bucket");
-        _sumName = Encoding.UTF8.GetBytes(metricName + "_sum");
-        _countName = Encoding.UTF8.GetBytes(metricName + "_count");
         _bucketLabels = new byte[Bounds.Length + 1][];
         for (var i = 0; i < Bounds.Length; i++)
         {
@@ -146,7 +138,7 @@ internal sealed class InstrumentState
                 continue;
             }
 
-            WriteSampleStart(buffer, _name, series.Labels);
+            buffer.Write(series.Prefixes.Sample);
             if (Kind is MetricKind.Counter or MetricKind.UpDownCounter)
             {
                 var fraction = series.DoubleValue;
@@ -170,43 +162,24 @@ internal sealed class InstrumentState
 
     private void WriteHistogram(ExpositionBuffer buffer, Series series)
     {
+        var prefixes = series.Prefixes;
         long cumulative = 0;
         for (var b = 0; b <= Bounds.Length; b++)
         {
             cumulative += series.BucketCount(b);
-            buffer.Write(_bucketName);
-            buffer.Write((byte)'{');
-            if (series.Labels.Length > 0)
-            {
-                buffer.Write(series.Labels);
-                buffer.Write((byte)',');
-            }
-
+            buffer.Write(prefixes.Bucket);
             buffer.Write(_bucketLabels[b]);
             buffer.WriteValue(cumulative);
             buffer.Write((byte)'\n');
         }
 
-        WriteSampleStart(buffer, _sumName, series.Labels);
+        buffer.Write(prefixes.Sum);
         buffer.WriteValue(series.Sum);
         buffer.Write((byte)'\n');
         // _count is the +Inf bucket, so the two always agree even while measurements land mid-scrape.
-        WriteSampleStart(buffer, _countName, series.Labels);
+        buffer.Write(prefixes.Count);
         buffer.WriteValue(cumulative);
         buffer.Write((byte)'\n');
-    }
-
-    private static void WriteSampleStart(ExpositionBuffer buffer, byte[] name, byte[] labels)
-    {
-        buffer.Write(name);
-        if (labels.Length > 0)
-        {
-            buffer.Write((byte)'{');
-            buffer.Write(labels);
-            buffer.Write((byte)'}');
-        }
-
-        buffer.Write((byte)' ');
     }
 
     private Series Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -245,7 +218,7 @@ internal sealed class InstrumentState
             // Two tag sets can render alike (the int 2 and the string "2"); one series keeps the family valid.
             if (!_byLabels.TryGetValue(labels, out var series))
             {
-                series = new Series(Encoding.UTF8.GetBytes(labels), Bounds.Length);
+                series = NewSeries(Encoding.UTF8.GetBytes(labels));
                 _byLabels.Add(labels, series);
                 Append(series);
             }
@@ -261,7 +234,7 @@ internal sealed class InstrumentState
         {
             if (_overflow is null)
             {
-                var overflow = new Series(OverflowLabels, Bounds.Length);
+                var overflow = NewSeries(OverflowLabels);
                 Append(overflow);
                 Volatile.Write(ref _overflow, overflow);
             }
@@ -269,6 +242,10 @@ internal sealed class InstrumentState
             return _overflow;
         }
     }
+
+    /// <param name="labels">The rendered label set without braces (<c>method="INVITE",class="2xx"</c>), empty for none.</param>
+    private Series NewSeries(byte[] labels) =>
+        new(SamplePrefixes.For(MetricName, labels, Kind == MetricKind.Histogram), Bounds.Length);
 
     /// <summary>Publishes the array before the count, so a scrape that reads the count then the array never indexes past it.</summary>
     private void Append(Series series)

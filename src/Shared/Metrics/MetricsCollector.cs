@@ -21,15 +21,22 @@ public sealed class MetricsCollector : IDisposable
     private InstrumentState[] _families = [];
     private int _generation;
     private int _expectedSize = 16 * 1024;
+    private readonly object? _scope;
     private long _conflicts;
     private long _observationErrors;
 
-    public MetricsCollector(IOptions<MetricsOptions> options)
-        : this(options.Value)
+    /// <param name="options">The settings, validated here too.</param>
+    /// <param name="scope">
+    /// The host's <c>IMeterFactory</c>: meters it created carry it as <see cref="Meter.Scope"/>, so meters of another
+    /// host in the same process (test servers side by side) stay out. Meters created without a factory (scope null) are
+    /// always taken. Null takes every meter under the prefix.
+    /// </param>
+    public MetricsCollector(IOptions<MetricsOptions> options, object? scope = null)
+        : this(options.Value, scope)
     {
     }
 
-    public MetricsCollector(MetricsOptions options)
+    public MetricsCollector(MetricsOptions options, object? scope = null)
     {
         var validation = new MetricsOptionsValidation().Validate(null, options);
         if (validation.Failed)
@@ -38,6 +45,7 @@ public sealed class MetricsCollector : IDisposable
         }
 
         _options = options;
+        _scope = scope;
         _process = options.IncludeProcessMetrics ? new ProcessMetrics() : null;
         _listener = new MeterListener { InstrumentPublished = OnInstrumentPublished };
         _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => Record(state, value, tags));
@@ -114,6 +122,11 @@ public sealed class MetricsCollector : IDisposable
         var meter = instrument.Meter.Name;
         var prefix = _options.MeterPrefix;
         if (!(meter == prefix || (meter.StartsWith(prefix, StringComparison.Ordinal) && meter.Length > prefix.Length && meter[prefix.Length] == '.')))
+        {
+            return;
+        }
+
+        if (_scope is not null && instrument.Meter.Scope is { } meterScope && !ReferenceEquals(meterScope, _scope))
         {
             return;
         }

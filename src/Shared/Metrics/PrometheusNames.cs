@@ -60,14 +60,13 @@ internal static class PrometheusNames
         for (var i = 0; i < chars.Length; i++)
         {
             var c = chars[i];
-            var ok = char.IsAsciiLetter(c) || c == '_' || (allowColon && c == ':') || (i > 0 && char.IsAsciiDigit(c));
-            if (!ok)
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_' || (allowColon && c == ':')))
             {
                 chars[i] = '_';
             }
         }
 
-        var result = new string(chars);
-        return char.IsAsciiDigit(name[0]) ? "_" + name : result;
+        // A name may not start with a digit; prefixing keeps the digit (2xx stays readable as _2xx).
+        return char.IsAsciiDigit(chars[0]) ? "_" + new string(chars) : new string(chars);
     }
 }

@@ -12,14 +12,14 @@ internal sealed class Series
     private readonly long[]? _buckets;
     private int _generation;
 
-    public Series(byte[] labels, int bucketCount)
+    public Series(SamplePrefixes prefixes, int bucketCount)
     {
-        Labels = labels;
+        Prefixes = prefixes;
         _buckets = bucketCount > 0 ? new long[bucketCount + 1] : null;
     }
 
-    /// <summary>The rendered label set without braces (<c>method="INVITE",class="2xx"</c>), empty when there are no labels.</summary>
-    public byte[] Labels { get; }
+    /// <summary>Each sample line up to its value, rendered once so a scrape copies one span per line.</summary>
+    public SamplePrefixes Prefixes { get; }
 
     public long LongValue => Volatile.Read(ref _longValue);
 

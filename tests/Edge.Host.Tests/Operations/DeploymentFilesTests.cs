@@ -18,11 +18,26 @@ public sealed partial class DeploymentFilesTests
 
     private static string SystemdAnalyze() => ExternalTool.Require("systemd-analyze", "systemd", "/usr/bin/systemd-analyze", "/bin/systemd-analyze");
 
-    [Fact]
-    public void Systemd_unit_verifies_without_warnings()
+    [Theory]
+    [InlineData("calltracking-edge.service")]
+    [InlineData("calltracking-edge-backup.service")]
+    [InlineData("calltracking-edge-backup.timer")]
+    public void Systemd_units_verify_without_warnings(string unit)
     {
-        var output = ExternalTool.Run(SystemdAnalyze(), ["verify", Unit], Timeout);
+        var output = ExternalTool.Run(SystemdAnalyze(), ["verify", RepositoryFiles.PathOf("deploy/systemd/" + unit)], Timeout);
         Assert.True(output.Trim().Length == 0, "systemd-analyze verify complained: " + output);
+    }
+
+    [Fact]
+    public void Backup_unit_is_hardened_and_only_writes_the_backup_location()
+    {
+        var unit = RepositoryFiles.PathOf("deploy/systemd/calltracking-edge-backup.service");
+        var output = ExternalTool.Run(SystemdAnalyze(), ["security", "--offline=yes", "--threshold=20", unit], Timeout);
+        Assert.InRange(double.Parse(ExposureLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture), 0, 2.0);
+        var text = File.ReadAllText(unit);
+        Assert.Contains("ReadOnlyPaths=/var/lib/calltracking-edge\n", text, StringComparison.Ordinal);
+        Assert.Contains("ReadWritePaths=/var/backups/calltracking-edge\n", text, StringComparison.Ordinal);
+        Assert.Contains("--no-clobber", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -73,7 +88,7 @@ public sealed partial class DeploymentFilesTests
             Timeout);
         using var document = JsonDocument.Parse(json);
         var services = document.RootElement.GetProperty("services");
-        Assert.Equal(["edge", "postgres", "prometheus", "redis"], services.EnumerateObject().Select(static s => s.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["edge", "grafana", "postgres", "prometheus", "redis"], services.EnumerateObject().Select(static s => s.Name).Order(StringComparer.Ordinal));
 
         var edge = services.GetProperty("edge");
         var environment = edge.GetProperty("environment");
@@ -85,6 +100,21 @@ public sealed partial class DeploymentFilesTests
         Assert.Contains("../prometheus:/etc/prometheus:ro", services.GetProperty("prometheus").GetProperty("volumes").EnumerateArray().Select(static v => v.GetString()));
         Assert.Contains("- edge:8080", File.ReadAllText(RepositoryFiles.PathOf("deploy/prometheus/prometheus.yml")), StringComparison.Ordinal);
         Assert.True(File.Exists(RepositoryFiles.PathOf(edge.GetProperty("build").GetProperty("dockerfile").GetString()!)));
+
+        // Every file or directory a service mounts from the repository exists (paths relative to deploy/compose).
+        foreach (var service in services.EnumerateObject())
+        {
+            if (!service.Value.TryGetProperty("volumes", out var volumes))
+            {
+                continue;
+            }
+
+            foreach (var source in volumes.EnumerateArray().Select(static v => v.GetString()!.Split(':')[0]).Where(static s => s.StartsWith("../", StringComparison.Ordinal)))
+            {
+                var path = Path.GetFullPath(Path.Combine(RepositoryFiles.PathOf("deploy/compose"), source));
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"{service.Name} mounts {source}, which does not exist");
+            }
+        }
     }
 
     [GeneratedRegex(@"Overall exposure level for \S+: ([0-9.]+)")]

@@ -10,9 +10,7 @@ namespace Calltracking.Edge.Host.Tests.Operations;
 /// </summary>
 public sealed class SippProfileTests
 {
-    private static readonly string Script = RepositoryFiles.PathOf("deploy/sipp/run-profile.sh");
-
-    private static (int ExitCode, string Output) RunProfile(string profile, string address, Dictionary<string, string> environment)
+    private static (int ExitCode, string Output) RunProfile(string profile, string address, Dictionary<string, string> environment, string script = "deploy/sipp/run-profile.sh")
     {
         ExternalTool.Require("sipp", "sip-tester", "/usr/bin/sipp");
         var psi = new ProcessStartInfo("bash")
@@ -21,7 +19,7 @@ public sealed class SippProfileTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Script);
+        psi.ArgumentList.Add(RepositoryFiles.PathOf(script));
         psi.ArgumentList.Add(profile);
         psi.ArgumentList.Add(address);
         psi.Environment["OUT"] = Path.Combine(Path.GetTempPath(), $"edge-sipp-test-{profile}-{Guid.NewGuid():N}");
@@ -119,6 +117,21 @@ public sealed class SippProfileTests
                 target.Kill();
             }
         }
+    }
+
+    [Fact]
+    public void Sweep_runs_each_rate_and_reports_the_achieved_rate_and_the_edges_cpu_per_call()
+    {
+        var address = $"127.0.0.1:{FreePort.Udp()}";
+        var (exitCode, output) = RunProfile(
+            "smoke",
+            address,
+            new Dictionary<string, string> { ["TARGET_LISTEN"] = address, ["RATES"] = "10 20", ["STEP_SECS"] = "1", ["HOLD_MS"] = "100", ["EDGE_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            "deploy/sipp/sweep.sh");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"\n10/s +10 +0 +0\.000 +[0-9.]+ +[0-9]+ us\n", output);
+        Assert.Matches(@"\n20/s +20 +0 +0\.000 +[0-9.]+ +[0-9]+ us\n", output);
     }
 
     [Theory]

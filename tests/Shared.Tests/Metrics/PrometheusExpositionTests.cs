@@ -27,6 +27,14 @@ public sealed class PrometheusExpositionTests
     }
 
     [Fact]
+    public void Invalid_characters_in_names_become_underscores_and_a_leading_digit_is_prefixed()
+    {
+        using var m = new TestMeter();
+        m.Meter.CreateCounter<long>("2xx.calls-total").Add(1, new KeyValuePair<string, object?>("9 lives", "x"));
+        Assert.Contains("_2xx_calls_total{_9_lives=\"x\"} 1", m.Samples());
+    }
+
+    [Fact]
     public void Negative_counter_increment_is_ignored()
     {
         using var m = new TestMeter();
@@ -220,6 +228,26 @@ public sealed class PrometheusExpositionTests
         var text = m.Scrape();
         Assert.DoesNotContain("edge_foreign", text, StringComparison.Ordinal);
         Assert.Contains("edge_child_total 1\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scoped_collector_leaves_out_meters_of_another_factory()
+    {
+        var name = "Calltracking.Edge.Test" + Guid.NewGuid().ToString("N");
+        var mine = new object();
+        using var collector = new Calltracking.Shared.Metrics.MetricsCollector(new Calltracking.Shared.Metrics.MetricsOptions { MeterPrefix = name, IncludeProcessMetrics = false }, mine);
+        using var own = new Meter(new MeterOptions(name) { Scope = mine });
+        using var other = new Meter(new MeterOptions(name) { Scope = new object() });
+        using var unscoped = new Meter(name);
+        own.CreateCounter<long>("edge_own").Add(1);
+        other.CreateCounter<long>("edge_other").Add(1);
+        unscoped.CreateCounter<long>("edge_unscoped").Add(1);
+
+        using var scrape = collector.Scrape();
+        var text = scrape.ToString();
+        Assert.Contains("edge_own_total 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("edge_unscoped_total 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("edge_other", text, StringComparison.Ordinal);
     }
 
     [Fact]
