@@ -91,6 +91,16 @@ public static class SiteEndpoints
         }));
 
         endpoints.MapGet("/site/counter.js", () => Results.Text(CounterScript.Source, "application/javascript; charset=utf-8"));
+
+        // CORS preflight: the counter posts JSON from the customer's site, which browsers announce with OPTIONS.
+        endpoints.MapMethods("/site/{endpoint}", ["OPTIONS"], (HttpContext http) =>
+        {
+            http.Response.Headers.AccessControlAllowOrigin = "*";
+            http.Response.Headers.AccessControlAllowMethods = "POST, OPTIONS";
+            http.Response.Headers.AccessControlAllowHeaders = "Content-Type";
+            http.Response.Headers.AccessControlMaxAge = "86400";
+            return Results.NoContent();
+        });
         return endpoints;
     }
 

@@ -56,6 +56,20 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
         Assert.Equal(System.Text.Json.JsonValueKind.Null, shown.GetProperty("phone").ValueKind);
     }
 
+    [Fact]
+    public async Task Browsers_may_call_the_site_endpoints_from_other_origins()
+    {
+        using var http = app.CreateClient();
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/site/number?project=1");
+        preflight.Headers.Add("Origin", "https://shop.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "content-type");
+        using var response = await http.SendAsync(preflight);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/site/visit", """{"city": 5}""", "city")]
     [InlineData("/site/number", """{}""", "visit_id")]
