@@ -328,7 +328,8 @@ internal sealed class B2BCall : IClientTransactionUser
     {
         lock (gate)
         {
-            if (State is CallState.Answered or CallState.Ended)
+            // Cancelling: the carrier already got its final answer (487 or the ring timeout's 408) from that path.
+            if (State is CallState.Answered or CallState.Ended or CallState.Cancelling)
             {
                 return;
             }
@@ -355,8 +356,8 @@ internal sealed class B2BCall : IClientTransactionUser
         }
 
         ringTimer?.Dispose();
-        _ = CancelCalleeAsync();
         _ = Invite.SendAsync(Invite.CreateResponse(487, "Request Terminated", CarrierToTag).ToArray(), 487);
+        _ = CancelCalleeAsync();
         router.End(this, CallOutcome.CallerCancelled, 487, "caller cancelled");
     }
 
@@ -372,8 +373,9 @@ internal sealed class B2BCall : IClientTransactionUser
             State = CallState.Cancelling;
         }
 
-        _ = CancelCalleeAsync();
+        // The carrier's answer first, so the target's 487 to our CANCEL can never reach it instead.
         _ = Invite.SendAsync(Invite.CreateResponse(408, "Request Timeout", CarrierToTag).Add(SipHeaderNames.Reason, "SIP;cause=408;text=\"ring timeout\"").ToArray(), 408);
+        _ = CancelCalleeAsync();
         router.End(this, CallOutcome.RingTimeout, 408, "ring timeout");
     }
 
