@@ -328,6 +328,24 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task A_bye_from_the_pbx_ends_the_carriers_leg_too()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"hangup\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000012\"}}}");
+
+        using var pbx = Sipp.Start(Scenarios.PbxAnsweringThenHangingUp, remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(pbx, "PBX");
+        await AssertSucceededAsync(carrier, "carrier");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("ANSWER", record.GetProperty("status").GetString());
+        Assert.InRange(record.GetProperty("answer_duration").GetInt32(), 0, 5);
+    }
+
+    [Fact]
     public async Task An_untrusted_source_is_forbidden()
     {
         using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());

@@ -200,6 +200,64 @@ internal static class Scenarios
         </scenario>
         """;
 
+    /// <summary>The PBX answers, then hangs up itself after a second (BYE from the callee's side).</summary>
+    public const string PbxAnsweringThenHangingUp = """
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="pbx hangs up">
+          <recv request="INVITE" crlf="true">
+            <action>
+              <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="edge_from"/>
+              <ereg regexp="sip:[^>]*" search_in="hdr" header="Contact:" check_it="true" assign_to="edge_contact"/>
+            </action>
+          </recv>
+          <send retrans="500">
+            <![CDATA[
+
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:];tag=[pid]PBX[call_number]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Contact: <sip:pbx@[local_ip]:[local_port];transport=[transport]>
+              Content-Type: application/sdp
+              Content-Length: [len]
+
+              v=0
+              o=pbx 1 1 IN IP4 [local_ip]
+              s=-
+              c=IN IP4 [media_ip]
+              t=0 0
+              m=audio [media_port] RTP/AVP 8
+              a=rtpmap:8 PCMA/8000
+
+            ]]>
+          </send>
+          <recv request="ACK" crlf="true"/>
+          <pause milliseconds="1000"/>
+          <nop>
+            <action>
+              <log message="ending [$edge_contact]"/>
+            </action>
+          </nop>
+          <send retrans="500">
+            <![CDATA[
+
+              BYE [$edge_contact] SIP/2.0
+              Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+              From: <sip:pbx@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+              To: [$edge_from]
+              Call-ID: [call_id]
+              CSeq: 2 BYE
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="200"/>
+        </scenario>
+        """;
+
     /// <summary>The PBX answering every INVITE with a final failure (486 busy, 503 for failover).</summary>
     public static string PbxRejecting(int code, string reason) => $"""
         <?xml version="1.0" encoding="ISO-8859-1" ?>
