@@ -1,13 +1,10 @@
+using Calltracking.Shared.Json;
+
 namespace Calltracking.Edge.Host.Api;
 
-/// <summary>The API's error body: <c>{"status":"error","error":code,"message":…}</c>, as Roistat clients expect.</summary>
+/// <summary>The API's error answer: <see cref="ApiError"/> in the API's JSON shape with an HTTP status.</summary>
 internal static class ApiErrors
 {
     public static IResult Error(int httpStatus, string code, string message) =>
-        Results.Json(new ErrorBody("error", code, message), statusCode: httpStatus);
-
-    private sealed record ErrorBody(
-        [property: System.Text.Json.Serialization.JsonPropertyName("status")] string Status,
-        [property: System.Text.Json.Serialization.JsonPropertyName("error")] string Error,
-        [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message);
+        Results.Json(ApiError.Of(code, message), ApiJson.Options, statusCode: httpStatus);
 }

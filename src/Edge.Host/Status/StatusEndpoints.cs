@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Calltracking.Edge.Host.Api;
 using Calltracking.Edge.Host.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ internal static class StatusEndpoints
             var adminKey = options.Value.AdminKey;
             if (adminKey.Length == 0)
             {
-                return Results.Json(new { status = "error", error = "disabled", message = "the status page is off: set Http:AdminKey" }, statusCode: StatusCodes.Status404NotFound);
+                return ApiErrors.Error(StatusCodes.Status404NotFound, "disabled", "the status page is off: set Http:AdminKey");
             }
 
             var given = http.Request.Headers["X-Admin-Key"].ToString();
@@ -38,7 +39,7 @@ internal static class StatusEndpoints
 
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(adminKey)))
             {
-                return Results.Json(new { status = "error", error = "authentication_failed", message = "header 'X-Admin-Key' (or query 'key') must be the admin key" }, statusCode: StatusCodes.Status401Unauthorized);
+                return ApiErrors.Error(StatusCodes.Status401Unauthorized, "authentication_failed", "header 'X-Admin-Key' (or query 'key') must be the admin key");
             }
 
             http.Response.Headers.CacheControl = "no-store";

@@ -284,35 +284,12 @@ public sealed class NameAddress
     internal static List<string> SplitUnquoted(string s, char separator)
     {
         var parts = new List<string>();
-        var quoted = false;
-        var angle = 0;
         var start = 0;
-        for (var i = 0; i < s.Length; i++)
+        int next;
+        while ((next = IndexOfUnquotedSeparator(s.AsSpan(start), separator)) >= 0)
         {
-            var c = s[i];
-            if (quoted && c == '\\')
-            {
-                i++;
-                continue;
-            }
-
-            if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (!quoted && c == '<')
-            {
-                angle++;
-            }
-            else if (!quoted && c == '>' && angle > 0)
-            {
-                angle--;
-            }
-            else if (!quoted && angle == 0 && c == separator)
-            {
-                parts.Add(s[start..i]);
-                start = i + 1;
-            }
+            parts.Add(s.Substring(start, next));
+            start += next + 1;
         }
 
         parts.Add(s[start..]);
