@@ -21,6 +21,14 @@ public static class CallHistoryServiceCollectionExtensions
         services.AddSingleton<CallDashboard>();
         services.AddSingleton<CallExport>();
         services.AddSingleton<ICallEvents, CallEventsRecorder>();
+        services.AddOptions<Recordings.RecordingOptions>().Bind(configuration.GetSection(Recordings.RecordingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Recordings.RecordingOptions>, Recordings.RecordingOptionsValidation>();
+        services.AddSingleton<Recordings.RecordingMetrics>();
+        services.AddSingleton<Recordings.RecordingStore>();
+        services.AddSingleton<Recordings.RecordingLinks>();
+        services.AddSingleton<Recordings.FileCallRecorder>();
+        services.AddSingleton<Shared.Media.ICallRecorder>(sp => sp.GetRequiredService<Recordings.FileCallRecorder>());
+        services.AddHostedService<Recordings.RecordingWorker>();
         services.AddHostedService<SpoolDrainer>();
         services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section)).ValidateOnStart()
             .Validate(o => o.RetryBaseSeconds is >= 1 and <= 86400, "Webhooks:RetryBaseSeconds must be between 1 and 86400")

@@ -38,6 +38,9 @@ public static class SipServiceCollectionExtensions
         services.TryAddSingleton<CallMetrics>();
         services.TryAddSingleton<CallTargets>();
         services.TryAddSingleton<Registrar.SipRegistrar>();
+        services.AddOptions<Media.MediaOptions>().BindConfiguration(Media.MediaOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Media.MediaOptions>, Media.MediaOptionsValidation>();
+        services.TryAddSingleton<Media.MediaRelay>();
         services.TryAddSingleton<CallRouter>();
         services.AddSingleton<ISipRequestHandler>(sp => sp.GetRequiredService<CallRouter>());
         return services;

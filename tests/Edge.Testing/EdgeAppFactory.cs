@@ -17,7 +17,11 @@ public sealed class EdgeAppFactory(EdgeStoresFixture stores, IReadOnlyDictionary
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Sip:UdpListen", "127.0.0.1:0");
         builder.UseSetting("Sip:TcpListen", "127.0.0.1:0");
-        builder.UseSetting("CallHistory:SpoolDirectory", Path.Combine(Path.GetTempPath(), "edge-test-spool", Guid.NewGuid().ToString("N")));
+        var data = Path.Combine(Path.GetTempPath(), "edge-test-data", Guid.NewGuid().ToString("N"));
+        builder.UseSetting("CallHistory:SpoolDirectory", Path.Combine(data, "spool"));
+        builder.UseSetting("Recording:CaptureDirectory", Path.Combine(data, "captures"));
+        builder.UseSetting("Recording:Directory", Path.Combine(data, "recordings"));
+        builder.UseSetting("Recording:LinkSecret", "test-link-secret-0123456789abcdef0123456789");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

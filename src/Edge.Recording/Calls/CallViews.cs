@@ -7,7 +7,7 @@ namespace Calltracking.Edge.Recording.Calls;
 /// <summary>Calls in the shapes of the reference's call/list and phone-call responses.</summary>
 public static class CallViews
 {
-    public static JsonObject Call(CallRow c, VisitRow? visit, bool extendVisit, bool extendOrder) => new()
+    public static JsonObject Call(CallRow c, VisitRow? visit, bool extendVisit, bool extendOrder, string? link) => new()
     {
         ["id"] = c.Id.ToString(),
         ["callee"] = c.Callee,
@@ -17,7 +17,7 @@ public static class CallViews
         ["answer_duration"] = c.AnswerDuration,
         ["status"] = c.Status,
         ["date"] = Date(c.StartedAt),
-        ["link"] = null,
+        ["link"] = link,
         ["visit_id"] = c.VisitId,
         ["order_id"] = c.OrderId,
         ["marker"] = c.Marker,

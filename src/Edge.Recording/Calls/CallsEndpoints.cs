@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
+using Calltracking.Edge.Recording.Recordings;
+
 namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>The calls API: <c>project/calltracking/call/list</c> and <c>project/phone-call</c>.</summary>
@@ -32,7 +34,7 @@ public static class CallsEndpoints
 
     public static RouteGroupBuilder MapCallHistoryApi(this RouteGroupBuilder api)
     {
-        api.MapMethods("/project/calltracking/call/list", ["GET", "POST"], (HttpContext http, CallRecordStore store) => Handle(http, async (project, body) =>
+        api.MapMethods("/project/calltracking/call/list", ["GET", "POST"], (HttpContext http, CallRecordStore store, RecordingLinks links) => Handle(http, async (project, body) =>
         {
             var query = ListQuery.Parse(body, Filters, "c.started_at DESC");
             var extend = new HashSet<string>(StringComparer.Ordinal);
@@ -59,7 +61,7 @@ public static class CallsEndpoints
             var visits = extend.Contains("visit")
                 ? await store.VisitsAsync(project, rows.Where(r => r.VisitId is not null).Select(r => r.VisitId!).Distinct().ToList(), http.RequestAborted)
                 : [];
-            var data = new JsonArray([.. rows.Select(r => (JsonNode)CallViews.Call(r, r.VisitId is not null && visits.TryGetValue(r.VisitId, out var v) ? v : null, extend.Contains("visit"), extend.Contains("order")))]);
+            var data = new JsonArray([.. rows.Select(r => (JsonNode)CallViews.Call(r, r.VisitId is not null && visits.TryGetValue(r.VisitId, out var v) ? v : null, extend.Contains("visit"), extend.Contains("order"), links.For(r)))]);
             return new JsonObject { ["data"] = data, ["total"] = total, ["status"] = "success" };
         }));
 

@@ -33,10 +33,13 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private readonly Counter<long> deliveries;
     private readonly Polly.ResiliencePipeline attempt;
 
-    public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
+    private readonly Recordings.RecordingLinks links;
+
+    public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, Recordings.RecordingLinks links, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
     {
         this.dataSource = dataSource;
         this.calls = calls;
+        this.links = links;
         this.options = options.Value;
         this.time = time;
         this.logger = logger;
@@ -158,7 +161,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         }
 
         var visits = call.VisitId is null ? [] : await calls.VisitsAsync(item.ProjectId, [call.VisitId], cancellationToken);
-        var payload = CallViews.Call(call, call.VisitId is not null && visits.TryGetValue(call.VisitId, out var v) ? v : null, extendVisit: true, extendOrder: false);
+        var payload = CallViews.Call(call, call.VisitId is not null && visits.TryGetValue(call.VisitId, out var v) ? v : null, extendVisit: true, extendOrder: false, links.For(call));
         payload["event"] = item.Event == "start" ? "call_start" : "call_end";
         payload["project"] = item.ProjectId;
         var body = Encoding.UTF8.GetBytes(payload.ToJsonString(ApiJson.Options));

@@ -1,8 +1,10 @@
 using System.Globalization;
+using Calltracking.Edge.Sip.Media;
 using Calltracking.Edge.Sip.Messages;
 using Calltracking.Edge.Sip.Transactions;
 using Calltracking.Edge.Sip.Transport;
 using Calltracking.Shared.Calls;
+using Calltracking.Shared.Media;
 using Calltracking.Shared.Routing;
 
 namespace Calltracking.Edge.Sip.Routing;
@@ -38,6 +40,7 @@ internal sealed class B2BCall : IClientTransactionUser
     private long calleeCseq = 1;
     private long carrierCseq;
     private bool ringing;
+    private MediaSession? media;
 
     public B2BCall(CallRouter router, SipStack stack, ServerTransaction invite, RouteDecision route, IEnumerable<CallTarget> targets, string? callerRaw)
     {
@@ -53,7 +56,16 @@ internal sealed class B2BCall : IClientTransactionUser
         startedTimestamp = stack.Time.GetTimestamp();
         StartedAt = stack.Time.GetUtcNow();
         carrierCseq = Random.Shared.Next(1, 10_000);
+        if (router.Recorder is not null && !route.Settings.NoRecord && Sdp.ParseAudio(invite.Request.Body.Span) is { } offer)
+        {
+            // A recorded call: media goes through the edge's relay (a full port range leaves the call unrecorded).
+            media = router.Media.Open();
+            media?.SetCallerRemote(offer);
+        }
     }
+
+    /// <summary>True when the call's media goes through the relay and is captured once answered.</summary>
+    public bool Recorded => media is not null;
 
     public Guid Id { get; } = Guid.CreateVersion7();
 
@@ -152,7 +164,28 @@ internal sealed class B2BCall : IClientTransactionUser
             }
         }
 
-        return invite.WithBody(carrier.Body, carrier.Header(SipHeaderNames.ContentType));
+        return invite.WithBody(MediaBody(carrier.Body, fromCarrier: true), carrier.Header(SipHeaderNames.ContentType));
+    }
+
+    /// <summary>
+    /// A body crossing the edge: for a relayed call an SDP from one side tells the relay where that side wants media
+    /// and goes on to the other side pointing at the edge's port facing it.
+    /// </summary>
+    private ReadOnlyMemory<byte> MediaBody(ReadOnlyMemory<byte> body, bool fromCarrier)
+    {
+        if (media is null || body.IsEmpty || Sdp.ParseAudio(body.Span) is not { } sdp)
+        {
+            return body;
+        }
+
+        if (fromCarrier)
+        {
+            media.SetCallerRemote(sdp);
+            return Sdp.Rewrite(body.Span, router.Media.AdvertisedAddress, media.CalleePort);
+        }
+
+        media.SetCalleeRemote(sdp);
+        return Sdp.Rewrite(body.Span, router.Media.AdvertisedAddress, media.CallerPort);
     }
 
     public void OnProvisional(ClientTransaction transaction, SipMessage response)
@@ -264,7 +297,20 @@ internal sealed class B2BCall : IClientTransactionUser
             router.Metrics.FirstResponse(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
         }
 
-        router.Events.OnAnswered(new CallAnswered(Id, stack.Time.GetUtcNow()));
+        var answeredAt = stack.Time.GetUtcNow();
+        router.Events.OnAnswered(new CallAnswered(Id, answeredAt));
+        if (media is not null)
+        {
+            Dictionary<int, string> names;
+            lock (media.PayloadNames)
+            {
+                names = new Dictionary<int, string>(media.PayloadNames);
+            }
+
+            var capture = router.Recorder?.Open(new CaptureInfo(Id, Route.ProjectId, answeredAt, Route.Settings.RecordStereo, names));
+            media.Answered(capture, router.Media.IdleTimeout, () => _ = HangUpAsync("no media"));
+        }
+
         okToCarrier = CarrierResponse(response).ToArray();
         await Invite.SendAsync(okToCarrier, response.StatusCode);
         if (!Invite.ResponseTarget.IsReliable)
@@ -321,7 +367,7 @@ internal sealed class B2BCall : IClientTransactionUser
             writer.Add(SipHeaderNames.Require, "timer");
         }
 
-        return writer.WithBody(response.Body, response.Header(SipHeaderNames.ContentType));
+        return writer.WithBody(MediaBody(response.Body, fromCarrier: false), response.Header(SipHeaderNames.ContentType));
     }
 
     private async Task FailAsync(int code, string reason, CallStatus status, SipMessage? response = null)
@@ -485,8 +531,8 @@ internal sealed class B2BCall : IClientTransactionUser
             }
         }
 
-        relayed.WithBody(request.Body, request.Header(SipHeaderNames.ContentType));
-        await stack.SendRequestAsync(relayed, destination, new RelayUser(this, transaction, localTag, destination));
+        relayed.WithBody(MediaBody(request.Body, fromCarrier), request.Header(SipHeaderNames.ContentType));
+        await stack.SendRequestAsync(relayed, destination, new RelayUser(this, transaction, localTag, destination, answerFromCarrier: !fromCarrier));
     }
 
     private async Task SendByeToCalleeAsync()
@@ -533,14 +579,16 @@ internal sealed class B2BCall : IClientTransactionUser
         router.End(this, CallStatus.ANSWER, null, reason);
     }
 
-    public void DisposeTimers()
+    /// <summary>The call is over: timers stop, the relay closes and its capture goes to the recording worker.</summary>
+    public void Release()
     {
         ringTimer?.Dispose();
         okRetransmitTimer?.Dispose();
+        media?.Close();
     }
 
     /// <summary>Relays the final answer to a relayed in-dialog request back to the side that sent it.</summary>
-    private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination) : IClientTransactionUser
+    private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination, bool answerFromCarrier) : IClientTransactionUser
     {
         public void OnProvisional(ClientTransaction transaction, SipMessage response)
         {
@@ -568,7 +616,8 @@ internal sealed class B2BCall : IClientTransactionUser
                 writer.Add(header);
             }
 
-            _ = origin.SendAsync(writer.WithBody(response.Body, response.Header(SipHeaderNames.ContentType)).ToArray(), response.StatusCode);
+            var body = response.StatusCode < 300 ? call.MediaBody(response.Body, answerFromCarrier) : response.Body;
+            _ = origin.SendAsync(writer.WithBody(body, response.Header(SipHeaderNames.ContentType)).ToArray(), response.StatusCode);
         }
 
         public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason) =>

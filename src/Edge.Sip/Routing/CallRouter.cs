@@ -5,6 +5,7 @@ using Calltracking.Edge.Sip.Registrar;
 using Calltracking.Edge.Sip.Transactions;
 using Calltracking.Edge.Sip.Transport;
 using Calltracking.Shared.Calls;
+using Calltracking.Shared.Media;
 using Calltracking.Shared.Phones;
 using Calltracking.Shared.Routing;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,8 @@ public sealed partial class CallRouter : ISipRequestHandler
         SipRegistrar registrar,
         ICallEvents events,
         CallMetrics metrics,
+        Media.MediaRelay media,
+        IEnumerable<ICallRecorder> recorders,
         IOptions<RoutingOptions> options,
         TimeProvider time,
         ILogger<CallRouter> logger)
@@ -51,6 +54,8 @@ public sealed partial class CallRouter : ISipRequestHandler
         this.logger = logger;
         Events = events;
         Metrics = metrics;
+        Media = media;
+        Recorder = recorders.LastOrDefault();
         carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
         inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
         registerLimiter = new SourceRateLimiter(this.options.RegistersPerSecondPerSource, time);
@@ -59,6 +64,11 @@ public sealed partial class CallRouter : ISipRequestHandler
     internal ICallEvents Events { get; }
 
     internal CallMetrics Metrics { get; }
+
+    internal Media.MediaRelay Media { get; }
+
+    /// <summary>Where recorded calls' captures go; null when no recording module is present (media is never relayed then).</summary>
+    internal ICallRecorder? Recorder { get; }
 
     internal IClientTransactionUser Discard { get; } = new DiscardingUser();
 
@@ -208,7 +218,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         dialogs[call.CarrierKey] = call;
         Metrics.Started();
         Events.OnStarted(new CallStarted(call.Id, request.CallId, call.StartedAt, route, callerRaw,
-            callTargets.Count > 0 ? callTargets[0].RequestUri.ToString() : string.Empty, Recorded: false));
+            callTargets.Count > 0 ? callTargets[0].RequestUri.ToString() : string.Empty, call.Recorded));
         await call.StartAsync();
     }
 
@@ -234,7 +244,7 @@ public sealed partial class CallRouter : ISipRequestHandler
             return;
         }
 
-        call.DisposeTimers();
+        call.Release();
         Metrics.Ended(status, call.Route.Redirect);
         CallsChanged.Release();
         Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
