@@ -11,6 +11,7 @@ using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Edge.NumberPool.Site;
 using Calltracking.Edge.Recording;
 using Calltracking.Edge.Recording.Calls;
+using Calltracking.Edge.Recording.Recordings;
 using Calltracking.Edge.Host.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -56,7 +57,8 @@ public static class EdgeComposition
         app.MapEdgeHealth();
         app.MapEdgeMetrics();
         app.MapEdgeStatus();
-        app.MapEdgeApi().MapNumberPoolApi().MapCallHistoryApi();
+        app.MapEdgeApi().MapNumberPoolApi().MapCallHistoryApi().MapRecordingApi();
+        app.MapRecordingLinks();
         app.MapNumberPoolSite();
         return app;
     }

@@ -21,7 +21,7 @@ public sealed class Sipp : IDisposable
 
     public int Port { get; }
 
-    public static Sipp Start(string scenarioXml, string? remote, int calls = 1, IReadOnlyDictionary<string, string>? keys = null, int? port = null, TimeSpan? timeout = null, string transport = "u1")
+    public static Sipp Start(string scenarioXml, string? remote, int calls = 1, IReadOnlyDictionary<string, string>? keys = null, int? port = null, TimeSpan? timeout = null, string transport = "u1", IReadOnlyList<string>? extraArgs = null)
     {
         var binary = ExternalTool.Require("sipp", "sip-tester", "/usr/bin/sipp");
         var directory = Path.Combine(Path.GetTempPath(), "edge-sipp-" + Guid.NewGuid().ToString("N"));
@@ -50,6 +50,7 @@ public sealed class Sipp : IDisposable
             args.Add(value);
         }
 
+        args.AddRange(extraArgs ?? []);
         if (remote is not null)
         {
             args.Add(remote);

@@ -74,6 +74,12 @@ internal static class Scenarios
         </scenario>
         """;
 
+    /// <summary>The carrier's call with audio: after the ACK it plays <paramref name="pcap"/> (SIPp's RTP playback) and hangs up after <paramref name="holdMilliseconds"/>.</summary>
+    public static string CarrierCallPlaying(string pcap, int holdMilliseconds) => CarrierCall.Replace(
+        "<pause milliseconds=\"1200\"/>",
+        $"<nop><action><exec play_pcap_audio=\"{pcap}\"/></action></nop>\n  <pause milliseconds=\"{holdMilliseconds}\"/>",
+        StringComparison.Ordinal);
+
     /// <summary>The carrier in a long call that the edge ends (BYE from the edge, answered 200).</summary>
     public static readonly string CarrierCallEndedByEdge = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier call ended by the edge\">\n" + CarrierInvite + """
           <recv response="100" optional="true"/>
@@ -128,8 +134,13 @@ internal static class Scenarios
           <recv response="487"/>
         """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
 
-    private static string Checks(IReadOnlyDictionary<string, string> expectedHeaders) => string.Concat(expectedHeaders.Select((h, i) =>
-        $"""      <ereg regexp="{h.Value}" search_in="hdr" header="{h.Key}:" check_it="true" assign_to="h{i}"/>""" + "\n"));
+    /// <summary>SIPp checks of the received INVITE: header name → regexp, or <see cref="Body"/> → regexp on the body.</summary>
+    private static string Checks(IReadOnlyDictionary<string, string> expectedHeaders) => string.Concat(expectedHeaders.Select((h, i) => (h.Key == Body
+        ? $"""      <ereg regexp="{h.Value}" search_in="body" check_it="true" assign_to="h{i}"/>"""
+        : $"""      <ereg regexp="{h.Value}" search_in="hdr" header="{h.Key}:" check_it="true" assign_to="h{i}"/>""") + "\n"));
+
+    /// <summary>The key of a check on the INVITE's body (SDP) rather than a header.</summary>
+    public const string Body = "@body";
 
     /// <summary>The PBX: checks the forwarded headers (a mismatch fails the call), answers, waits for ACK and BYE.</summary>
     public static string PbxAnswering(IReadOnlyDictionary<string, string> expectedHeaders) => PbxAnsweringTemplate
