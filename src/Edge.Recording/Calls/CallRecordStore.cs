@@ -164,7 +164,7 @@ public sealed record CallRow
     public const string Columns = """
         c.id, c.project_id AS ProjectId, c.script_id AS ScriptId, c.callee, c.caller, c.status, c.started_at AS StartedAt, c.duration,
         c.waiting_time AS WaitingTime, c.answer_duration AS AnswerDuration, c.visit_id AS VisitId, c.marker, c.static_source AS StaticSource,
-        c.order_id AS OrderId, c.comment, c.tags::text AS Tags, c.recording_state AS RecordingState, c.confidence, c.sip_call_id AS SipCallId,
+        c.order_id AS OrderId, c.comment, c.tags::text AS Tags, c.recording_state AS RecordingState, c.recording_note AS RecordingNote, c.confidence, c.sip_call_id AS SipCallId,
         c.target, c.city, c.call_cost AS CallCost, c.webhook_state AS WebhookState,
         coalesce((SELECT (p.settings->>'forbid_listening_by_link') IN ('true', '1') FROM projects p WHERE p.id = c.project_id), false) AS ForbidLinks
         """;
@@ -186,6 +186,8 @@ public sealed record CallRow
     public string? Comment { get; init; }
     public string? Tags { get; init; }
     public string? RecordingState { get; init; }
+    /// <summary>What the recording worker could not do (a codec it cannot decode, no audio received).</summary>
+    public string? RecordingNote { get; init; }
     /// <summary>The project forbids listening by link: recordings are served by API key only.</summary>
     public bool ForbidLinks { get; init; }
     public string? Confidence { get; init; }

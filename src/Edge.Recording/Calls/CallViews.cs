@@ -18,6 +18,7 @@ public static class CallViews
         ["status"] = c.Status,
         ["date"] = Date(c.StartedAt),
         ["link"] = link,
+        ["recording_note"] = c.RecordingNote,
         ["visit_id"] = c.VisitId,
         ["order_id"] = c.OrderId,
         ["marker"] = c.Marker,

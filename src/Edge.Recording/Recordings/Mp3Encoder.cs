@@ -33,7 +33,8 @@ public sealed partial class Mp3Encoder : IDisposable
             | lame_set_out_samplerate(handle, sampleRate)
             | lame_set_num_channels(handle, channels)
             | lame_set_mode(handle, channels == 1 ? 3 : 1) // MONO : JOINT_STEREO
-            | lame_set_brate(handle, bitrateKbps);
+            | lame_set_brate(handle, bitrateKbps)
+            | lame_set_bWriteVbrTag(handle, 1);
         if (settings != 0 || lame_init_params(handle) < 0)
         {
             _ = lame_close(handle);
@@ -117,6 +118,9 @@ public sealed partial class Mp3Encoder : IDisposable
 
     [LibraryImport(Library)]
     private static partial int lame_set_brate(nint flags, int value);
+
+    [LibraryImport(Library)]
+    private static partial int lame_set_bWriteVbrTag(nint flags, int value);
 
     [LibraryImport(Library)]
     private static partial int lame_init_params(nint flags);

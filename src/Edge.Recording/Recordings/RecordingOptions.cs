@@ -19,8 +19,11 @@ public sealed class RecordingOptions
     /// <summary>Captures waiting in memory for the worker (<c>Recording__QueueCapacity</c>); beyond it they wait on disk.</summary>
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>MP3 bit rate per channel, kbit/s (<c>Recording__BitrateKbps</c>); 8 kHz MPEG-2.5 allows 8–32 per channel.</summary>
-    public int BitrateKbps { get; set; } = 16;
+    /// <summary>
+    /// MP3 bit rate per channel, kbit/s (<c>Recording__BitrateKbps</c>): 8, 16, 24 or 32. From 24 up the LAME info frame
+    /// fits in a frame, so players know the exact length; below it they may show up to ~0.1 s more.
+    /// </summary>
+    public int BitrateKbps { get; set; } = 24;
 
     /// <summary>Seconds between attempts to mark a recording ready while PostgreSQL is failing or the record is not there yet.</summary>
     public int RetrySeconds { get; set; } = 5;

@@ -15,6 +15,7 @@ public sealed partial class RecordingWorker(
     FileCallRecorder recorder, RecordingStore store, RecordingMetrics metrics, IOptions<RecordingOptions> options, TimeProvider time,
     ILogger<RecordingWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan UnclaimedAfter = TimeSpan.FromDays(1);
     private readonly RecordingOptions settings = options.Value;
     private readonly ConcurrentDictionary<string, (string Relative, double Seconds, string? Note)> encoded = new(StringComparer.Ordinal);
 
@@ -83,7 +84,7 @@ public sealed partial class RecordingWorker(
                 var capture = CaptureFile.Read(capturePath);
                 if (capture is null)
                 {
-                    Quarantine(capturePath);
+                    SetAside(capturePath, "unreadable");
                     return;
                 }
 
@@ -95,6 +96,14 @@ public sealed partial class RecordingWorker(
             var callId = CallIdOf(capturePath);
             if (!await store.MarkReadyAsync(callId, result.Relative, result.Seconds, result.Note, cancellationToken))
             {
+                if (time.GetUtcNow() - File.GetLastWriteTimeUtc(capturePath) > UnclaimedAfter)
+                {
+                    // A day without its record (the project was deleted): keep the capture aside, stop retrying.
+                    SetAside(capturePath, "unclaimed");
+                    encoded.TryRemove(capturePath, out _);
+                    return;
+                }
+
                 // The record has not reached PostgreSQL yet (the spool drains it): try again shortly.
                 RetryLater(capturePath);
                 return;
@@ -151,13 +160,13 @@ public sealed partial class RecordingWorker(
     private void RetryLater(string capturePath) =>
         _ = Task.Delay(TimeSpan.FromSeconds(settings.RetrySeconds), time).ContinueWith(_ => recorder.Enqueue(capturePath), TaskScheduler.Default);
 
-    private void Quarantine(string capturePath)
+    private void SetAside(string capturePath, string reason)
     {
-        var bad = Path.Combine(recorder.CaptureDirectory, "unreadable");
-        Directory.CreateDirectory(bad);
-        File.Move(capturePath, Path.Combine(bad, Path.GetFileName(capturePath)), overwrite: true);
-        metrics.Failed("unreadable");
-        LogUnreadable(logger, capturePath, bad);
+        var aside = Path.Combine(recorder.CaptureDirectory, reason);
+        Directory.CreateDirectory(aside);
+        File.Move(capturePath, Path.Combine(aside, Path.GetFileName(capturePath)), overwrite: true);
+        metrics.Failed(reason);
+        LogSetAside(logger, capturePath, aside);
     }
 
     private static Guid CallIdOf(string capturePath) => Guid.ParseExact(Path.GetFileName(capturePath)[..32], "N");
@@ -168,6 +177,6 @@ public sealed partial class RecordingWorker(
     [LoggerMessage(EventId = 7004, Level = LogLevel.Error, Message = "Recording {Capture} could not be encoded; retrying")]
     private static partial void LogEncodeFailed(ILogger logger, Exception ex, string capture);
 
-    [LoggerMessage(EventId = 7005, Level = LogLevel.Error, Message = "Capture {Capture} is not a capture file; moved to {Directory} for inspection")]
-    private static partial void LogUnreadable(ILogger logger, string capture, string directory);
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Error, Message = "Capture {Capture} cannot be made a recording; moved to {Directory} for inspection")]
+    private static partial void LogSetAside(ILogger logger, string capture, string directory);
 }
