@@ -27,6 +27,21 @@ public sealed partial class FileCallRecorder : ICallRecorder
         this.metrics = metrics;
         queue = Channel.CreateBounded<string>(new BoundedChannelOptions(options.Value.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         Directory.CreateDirectory(directory);
+        metrics.ObserveQueue(Waiting);
+    }
+
+    /// <summary>Completed captures on disk not yet made MP3s, and the age of the oldest (read at scrape time).</summary>
+    internal (int Depth, double OldestSeconds) Waiting()
+    {
+        var depth = 0;
+        var oldest = DateTime.MaxValue;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*" + CaptureFile.Extension))
+        {
+            depth++;
+            oldest = file.LastWriteTimeUtc < oldest ? file.LastWriteTimeUtc : oldest;
+        }
+
+        return (depth, depth == 0 ? 0 : Math.Max(0, (time.GetUtcNow().UtcDateTime - oldest).TotalSeconds));
     }
 
     internal ChannelReader<string> Completed => queue.Reader;

@@ -111,6 +111,7 @@ public sealed partial class RecordingWorker(
 
             File.Delete(capturePath);
             encoded.TryRemove(capturePath, out _);
+            metrics.Finished(ok: true);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -166,6 +167,7 @@ public sealed partial class RecordingWorker(
         Directory.CreateDirectory(aside);
         File.Move(capturePath, Path.Combine(aside, Path.GetFileName(capturePath)), overwrite: true);
         metrics.Failed(reason);
+        metrics.Finished(ok: false);
         LogSetAside(logger, capturePath, aside);
     }
 

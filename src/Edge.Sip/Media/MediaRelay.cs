@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Calltracking.Shared.Metrics;
 using System.Net;
+using Calltracking.Shared.Media;
 using Microsoft.Extensions.Options;
 
 namespace Calltracking.Edge.Sip.Media;
@@ -83,41 +85,43 @@ public sealed class MediaRelay : IDisposable
     }
 }
 
-/// <summary>The relay's instruments (names as in docs/operations.md). Packet counts are kept in fields and observed, so a packet costs one interlocked add.</summary>
+/// <summary>
+/// The relay's instruments (names as in docs/operations.md). Packet and loss counts are kept in fields and observed,
+/// so a packet costs one interlocked add and no measurement callback.
+/// </summary>
 internal sealed class MediaMetrics
 {
     private readonly Counter<long> dropped;
     private readonly Counter<long> exhausted;
     private readonly Counter<long> idle;
-    private long rtp;
-    private long rtcp;
+    private readonly long[] relayed = new long[2];
+    private readonly long[] lost = new long[2];
 
     public MediaMetrics(IMeterFactory meters, MediaRelay relay)
     {
         var meter = meters.Create("Calltracking.Edge.Sip");
-        meter.CreateObservableCounter("edge_media_packets_relayed_total", () => new[]
-        {
-            new Measurement<long>(Interlocked.Read(ref rtp), new KeyValuePair<string, object?>("kind", "rtp")),
-            new Measurement<long>(Interlocked.Read(ref rtcp), new KeyValuePair<string, object?>("kind", "rtcp")),
-        }, description: "Packets relayed");
-        dropped = meter.CreateCounter<long>("edge_media_packets_dropped_total", description: "Packets not relayed, by reason (source: not the latched peer; no_destination; send)");
-        exhausted = meter.CreateCounter<long>("edge_media_ports_exhausted_total", description: "Recorded calls that went unrelayed because the port range was full");
-        idle = meter.CreateCounter<long>("edge_media_idle_hangups_total", description: "Answered calls ended because no media arrived for Media:IdleTimeoutSeconds");
-        meter.CreateObservableGauge("edge_media_sessions", () => relay.ActiveSessions, description: "Calls being relayed");
-        meter.CreateObservableGauge("edge_media_port_pairs_free", () => relay.PortPairsFree, description: "RTP/RTCP port pairs free in the range");
+        meter.CreateObservableCounter(EdgeMetricNames.RtpPacketsTotal, () => PerDirection(relayed), description: "RTP packets relayed");
+        meter.CreateObservableCounter(EdgeMetricNames.RtpPacketsLostTotal, () => PerDirection(lost), description: "RTP packets missing by sequence number");
+        meter.CreateObservableGauge(EdgeMetricNames.RtpPortsInUse, () => 2 * (relay.PortPairs - relay.PortPairsFree), description: "Relay ports allocated");
+        meter.CreateObservableGauge(EdgeMetricNames.RtpPortsCapacity, () => 2 * relay.PortPairs, description: "Relay ports configured");
+        dropped = meter.CreateCounter<long>(EdgeMetricNames.RtpPacketsDroppedTotal, description: "Packets not relayed, by reason");
+        exhausted = meter.CreateCounter<long>(EdgeMetricNames.RtpPortExhaustionTotal, description: "Recorded calls that went unrelayed because the port range was full");
+        idle = meter.CreateCounter<long>(EdgeMetricNames.RtpIdleHangupsTotal, description: "Answered calls ended because no media arrived for Media:IdleTimeoutSeconds");
     }
 
-    public void Relayed(bool isRtcp)
-    {
-        if (isRtcp)
-        {
-            Interlocked.Increment(ref rtcp);
-        }
-        else
-        {
-            Interlocked.Increment(ref rtp);
-        }
-    }
+    private static Measurement<long>[] PerDirection(long[] counts) =>
+    [
+        new(Interlocked.Read(ref counts[0]), new KeyValuePair<string, object?>("direction", "from_caller")),
+        new(Interlocked.Read(ref counts[1]), new KeyValuePair<string, object?>("direction", "from_target")),
+    ];
+
+    public void Relayed(MediaDirection direction) => Interlocked.Increment(ref relayed[(int)direction]);
+
+    public void Lost(MediaDirection direction, int count) => Interlocked.Add(ref lost[(int)direction], count);
+
+    internal long RelayedTotal(MediaDirection direction) => Interlocked.Read(ref relayed[(int)direction]);
+
+    internal long LostTotal(MediaDirection direction) => Interlocked.Read(ref lost[(int)direction]);
 
     public void Dropped(string reason) => dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

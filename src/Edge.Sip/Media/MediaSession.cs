@@ -111,6 +111,7 @@ internal sealed class MediaSession
         var outbound = rtcp ? to.Rtcp : to.Rtp;
         var buffer = GC.AllocateUninitializedArray<byte>(MediaRelay.MaxPacket, pinned: true);
         var source = new SocketAddress(socket.AddressFamily);
+        var sequence = new SequenceTracker();
         while (true)
         {
             int length;
@@ -143,13 +144,21 @@ internal sealed class MediaSession
 
             if (!rtcp)
             {
+                if (length >= 12 && sequence.Lost(buffer[0], (ushort)((buffer[2] << 8) | buffer[3]), buffer.AsSpan(8, 4)) is var missing and not 0)
+                {
+                    relay.Metrics.Lost(direction, missing);
+                }
+
                 Volatile.Read(ref capture)?.Write(direction, buffer.AsSpan(0, length));
             }
 
             try
             {
                 await output.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, destination);
-                relay.Metrics.Relayed(rtcp);
+                if (!rtcp)
+                {
+                    relay.Metrics.Relayed(direction);
+                }
             }
             catch (SocketException)
             {
@@ -180,6 +189,43 @@ internal sealed class MediaSession
             finished?.Complete();
             relay.Release(this);
         }, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Loss by sequence number on one stream: a forward gap counts its missing packets (so a reordered packet counts
+    /// as lost, and the counter never goes back); a new SSRC or a jump of 3000 or more starts over.
+    /// </summary>
+    private struct SequenceTracker
+    {
+        private bool started;
+        private uint ssrc;
+        private ushort expected;
+
+        public int Lost(byte first, ushort sequence, ReadOnlySpan<byte> ssrcBytes)
+        {
+            if ((first >> 6) != 2)
+            {
+                return 0;
+            }
+
+            var id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ssrcBytes);
+            var delta = (short)(sequence - expected);
+            if (!started || id != ssrc || delta >= 3000 || delta < -100)
+            {
+                started = true;
+                ssrc = id;
+                expected = (ushort)(sequence + 1);
+                return 0;
+            }
+
+            if (delta < 0)
+            {
+                return 0; // late or duplicate
+            }
+
+            expected = (ushort)(sequence + 1);
+            return delta;
+        }
     }
 
     private sealed class Leg(Socket rtp, Socket rtcp, int port) : IDisposable

@@ -59,6 +59,15 @@ public static class EdgeMetricNames
     /// <summary>gauge: relay ports configured.</summary>
     public const string RtpPortsCapacity = "edge_rtp_ports_capacity";
 
+    /// <summary>counter: packets not relayed, by reason.</summary>
+    public const string RtpPacketsDroppedTotal = "edge_rtp_packets_dropped_total";
+
+    /// <summary>counter: recorded calls left unrelayed because the port range was full.</summary>
+    public const string RtpPortExhaustionTotal = "edge_rtp_port_exhaustion_total";
+
+    /// <summary>counter: answered relayed calls hung up for lack of media.</summary>
+    public const string RtpIdleHangupsTotal = "edge_rtp_idle_hangups_total";
+
     /// <summary>gauge: 1 after SIGTERM while calls finish (new INVITEs get 503), else 0.</summary>
     public const string Draining = "edge_draining";
 
@@ -121,4 +130,13 @@ public static class EdgeMetricNames
 
     /// <summary>counter: recordings finished.</summary>
     public const string RecordingsTotal = "edge_recordings_total";
+
+    /// <summary>counter: captures opened for answered recorded calls.</summary>
+    public const string RecordingCapturesTotal = "edge_recording_captures_total";
+
+    /// <summary>counter: recording problems by stage.</summary>
+    public const string RecordingFailuresTotal = "edge_recording_failures_total";
+
+    /// <summary>counter: seconds of audio encoded.</summary>
+    public const string RecordingAudioSecondsTotal = "edge_recording_audio_seconds_total";
 }

@@ -91,6 +91,24 @@ public sealed class MediaRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task Loss_is_counted_from_sequence_gaps_per_direction()
+    {
+        var session = relay.Open()!;
+        session.SetCalleeRemote(At((IPEndPoint)pbx.Client.LocalEndPoint!));
+        foreach (var sequence in new ushort[] { 65534, 65535, 2, 1, 3, 3, 9 })
+        {
+            await carrier.SendAsync(Rtp(sequence, 0x10), new IPEndPoint(IPAddress.Loopback, session.CallerPort));
+            await ReceiveAsync(pbx);
+        }
+
+        // 0 is missing across the wrap, 1 arrives late (counted lost, never taken back), 4..8 are missing.
+        Assert.Equal(7, relay.Metrics.RelayedTotal(MediaDirection.FromCaller));
+        Assert.Equal(7, relay.Metrics.LostTotal(MediaDirection.FromCaller));
+        Assert.Equal(0, relay.Metrics.LostTotal(MediaDirection.FromCallee));
+        session.Close();
+    }
+
+    [Fact]
     public async Task Ports_come_back_when_sessions_close_and_a_full_range_says_so()
     {
         var first = relay.Open()!;
