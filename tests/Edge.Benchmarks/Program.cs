@@ -14,6 +14,18 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 2 && args[0] == "relay-ng")
+        {
+            await Media.NgRelayShim.RunAsync(args[1..]);
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "encode")
+        {
+            Media.EncodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 600);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

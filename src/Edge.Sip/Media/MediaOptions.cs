@@ -36,6 +36,11 @@ internal sealed class MediaOptionsValidation : IValidateOptions<MediaOptions>
     public ValidateOptionsResult Validate(string? name, MediaOptions options)
     {
         var failures = new List<string>();
+        if (options.Enabled && !OperatingSystem.IsLinux())
+        {
+            failures.Add("Media:Enabled needs Linux (the relay reads its sockets with epoll); set it to false elsewhere");
+        }
+
         if (!IPAddress.TryParse(options.ListenAddress, out var listen))
         {
             failures.Add($"Media:ListenAddress '{options.ListenAddress}' is not an IP address");

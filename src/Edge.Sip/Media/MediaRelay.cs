@@ -14,6 +14,8 @@ public sealed class MediaRelay : IDisposable
     private readonly RtpPortPool pool;
     private readonly TimeProvider time;
     private readonly ConcurrentDictionary<MediaSession, byte> sessions = new();
+    private readonly Lazy<RelayLoop[]> loops;
+    private int nextLoop;
 
     public MediaRelay(IOptions<MediaOptions> options, TimeProvider time, IMeterFactory meters)
     {
@@ -21,6 +23,8 @@ public sealed class MediaRelay : IDisposable
         this.time = time;
         pool = new RtpPortPool(Options.Listen, Options.PortMin, Options.PortMax);
         Metrics = new MediaMetrics(meters, this);
+        // One epoll loop per core, started with the first relayed call.
+        loops = new Lazy<RelayLoop[]>(() => [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(i => new RelayLoop(i))]);
     }
 
     public MediaOptions Options { get; }
@@ -62,7 +66,8 @@ public sealed class MediaRelay : IDisposable
             return null;
         }
 
-        var session = new MediaSession(this, first.Value, second.Value, time);
+        var loop = loops.Value[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)loops.Value.Length)];
+        var session = new MediaSession(this, loop, first.Value, second.Value, time);
         sessions[session] = 0;
         return session;
     }
@@ -81,6 +86,15 @@ public sealed class MediaRelay : IDisposable
         foreach (var session in sessions.Keys)
         {
             session.Close();
+        }
+
+        if (loops.IsValueCreated)
+        {
+            Task.WhenAll(sessions.Keys.Select(s => s.Closed)).Wait(TimeSpan.FromSeconds(2));
+            foreach (var loop in loops.Value)
+            {
+                loop.Dispose();
+            }
         }
     }
 }

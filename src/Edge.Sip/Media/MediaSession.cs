@@ -5,38 +5,54 @@ using Calltracking.Shared.Media;
 namespace Calltracking.Edge.Sip.Media;
 
 /// <summary>
-/// One call's relay: a port pair facing the carrier and one facing the target. Each of the four sockets has its own
-/// receive loop that forwards every packet from the other side's socket to the peer, with no allocation per packet
-/// (one pinned buffer and one reusable <see cref="SocketAddress"/> per loop). Symmetric RTP: a side's address is
-/// learnt from its first packet (latching, for NATed PBXes) and packets from anyone else are then dropped; a new SDP
-/// from that side starts the learning again. While a capture is attached, RTP of both directions is handed to it.
+/// One call's relay: a port pair facing the carrier and one facing the target, their four sockets read by the
+/// relay's epoll loops (<see cref="RelayLoop"/>); a packet arriving on one side leaves from the other side's socket
+/// of the same kind (RTP or RTCP) towards that side's peer. Symmetric RTP: a side's address is learnt from its first
+/// packet (latching, for NATed PBXes) and packets from anyone else are then dropped; a new SDP from that side starts
+/// the learning again. While a capture is attached, RTP of both directions is handed to it.
 /// </summary>
 internal sealed class MediaSession
 {
     private readonly MediaRelay relay;
     private readonly Leg caller;
     private readonly Leg callee;
+    private readonly RelayEndpoint[] endpoints;
     private readonly TimeProvider time;
+    private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ICallCapture? capture;
     private ITimer? idleTimer;
     private TimeSpan idleTimeout;
     private Action? onIdle;
     private long lastPacket;
-    private int closed;
+    private int closing;
+    private int removed;
 
-    public MediaSession(MediaRelay relay, (Socket Rtp, Socket Rtcp, int Port) callerPorts, (Socket Rtp, Socket Rtcp, int Port) calleePorts, TimeProvider time)
+    public MediaSession(MediaRelay relay, RelayLoop loop, (Socket Rtp, Socket Rtcp, int Port) callerPorts, (Socket Rtp, Socket Rtcp, int Port) calleePorts, TimeProvider time)
     {
         this.relay = relay;
         this.time = time;
+        Loop = loop;
         caller = new Leg(callerPorts.Rtp, callerPorts.Rtcp, callerPorts.Port);
         callee = new Leg(calleePorts.Rtp, calleePorts.Rtcp, calleePorts.Port);
         lastPacket = time.GetTimestamp();
-        Loops = Task.WhenAll(
-            ReceiveLoopAsync(caller, callee, rtcp: false, MediaDirection.FromCaller),
-            ReceiveLoopAsync(caller, callee, rtcp: true, MediaDirection.FromCaller),
-            ReceiveLoopAsync(callee, caller, rtcp: false, MediaDirection.FromCallee),
-            ReceiveLoopAsync(callee, caller, rtcp: true, MediaDirection.FromCallee));
+        var callerRtp = new RelayEndpoint(this, caller.RtpSocket, caller.Rtp, callee.Rtp, MediaDirection.FromCaller, rtcp: false);
+        var callerRtcp = new RelayEndpoint(this, caller.RtcpSocket, caller.Rtcp, callee.Rtcp, MediaDirection.FromCaller, rtcp: true);
+        var calleeRtp = new RelayEndpoint(this, callee.RtpSocket, callee.Rtp, caller.Rtp, MediaDirection.FromCallee, rtcp: false);
+        var calleeRtcp = new RelayEndpoint(this, callee.RtcpSocket, callee.Rtcp, caller.Rtcp, MediaDirection.FromCallee, rtcp: true);
+        callerRtp.Output = calleeRtp;
+        calleeRtp.Output = callerRtp;
+        callerRtcp.Output = calleeRtcp;
+        calleeRtcp.Output = callerRtcp;
+        endpoints = [callerRtp, callerRtcp, calleeRtp, calleeRtcp];
+        foreach (var endpoint in endpoints)
+        {
+            loop.Add(endpoint);
+        }
     }
+
+    internal RelayLoop Loop { get; }
+
+    internal MediaMetrics Metrics => relay.Metrics;
 
     /// <summary>The edge's port the carrier sends to (written into the SDP towards the carrier).</summary>
     public int CallerPort => caller.Port;
@@ -47,7 +63,10 @@ internal sealed class MediaSession
     /// <summary>Payload names from both sides' SDP, for the capture.</summary>
     public Dictionary<int, string> PayloadNames { get; } = [];
 
-    public Task Loops { get; }
+    /// <summary>Completes once the sockets are closed, the capture is completed and the ports are back in the pool.</summary>
+    public Task Closed => closed.Task;
+
+    internal ICallCapture? Capture => Volatile.Read(ref capture);
 
     /// <summary>The carrier's SDP (offer or answer) said where it wants media.</summary>
     public void SetCallerRemote(SdpAudio sdp) => SetRemote(caller, sdp);
@@ -69,15 +88,18 @@ internal sealed class MediaSession
         leg.Rtcp.Expect(sdp.Rtcp);
     }
 
+    /// <summary>A packet arrived (either side): the call is not idle.</summary>
+    internal void Touch() => Volatile.Write(ref lastPacket, time.GetTimestamp());
+
     /// <summary>The call was answered: capture (when recorded) and end the call when media stops.</summary>
     public void Answered(ICallCapture? callCapture, TimeSpan idle, Action idleAction)
     {
         Volatile.Write(ref capture, callCapture);
         idleTimeout = idle;
         onIdle = idleAction;
-        Volatile.Write(ref lastPacket, time.GetTimestamp());
+        Touch();
         idleTimer = time.CreateTimer(static s => ((MediaSession)s!).OnIdleCheck(), this, idle, Timeout.InfiniteTimeSpan);
-        if (Volatile.Read(ref closed) != 0)
+        if (Volatile.Read(ref closing) != 0)
         {
             // Closed while the answer was being handled: the capture still ends properly.
             idleTimer.Dispose();
@@ -87,7 +109,7 @@ internal sealed class MediaSession
 
     private void OnIdleCheck()
     {
-        if (Volatile.Read(ref closed) != 0)
+        if (Volatile.Read(ref closing) != 0)
         {
             return;
         }
@@ -103,174 +125,92 @@ internal sealed class MediaSession
         idleTimer?.Change(idleTimeout - silent, Timeout.InfiniteTimeSpan);
     }
 
-    private async Task ReceiveLoopAsync(Leg from, Leg to, bool rtcp, MediaDirection direction)
-    {
-        var socket = rtcp ? from.RtcpSocket : from.RtpSocket;
-        var output = rtcp ? to.RtcpSocket : to.RtpSocket;
-        var inbound = rtcp ? from.Rtcp : from.Rtp;
-        var outbound = rtcp ? to.Rtcp : to.Rtp;
-        var buffer = GC.AllocateUninitializedArray<byte>(MediaRelay.MaxPacket, pinned: true);
-        var source = new SocketAddress(socket.AddressFamily);
-        var sequence = new SequenceTracker();
-        while (true)
-        {
-            int length;
-            try
-            {
-                length = await socket.ReceiveFromAsync(buffer, SocketFlags.None, source);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
-            {
-                continue;
-            }
-            catch (Exception ex) when (ex is ObjectDisposedException or SocketException or OperationCanceledException)
-            {
-                return; // the session closed its sockets
-            }
-
-            Volatile.Write(ref lastPacket, time.GetTimestamp());
-            if (!inbound.Accept(source))
-            {
-                relay.Metrics.Dropped("source");
-                continue;
-            }
-
-            var destination = outbound.Destination;
-            if (destination is null)
-            {
-                relay.Metrics.Dropped("no_destination");
-                continue;
-            }
-
-            if (!rtcp)
-            {
-                if (length >= 12 && sequence.Lost(buffer[0], (ushort)((buffer[2] << 8) | buffer[3]), buffer.AsSpan(8, 4)) is var missing and not 0)
-                {
-                    relay.Metrics.Lost(direction, missing);
-                }
-
-                Volatile.Read(ref capture)?.Write(direction, buffer.AsSpan(0, length));
-            }
-
-            try
-            {
-                await output.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, destination);
-                if (!rtcp)
-                {
-                    relay.Metrics.Relayed(direction);
-                }
-            }
-            catch (SocketException)
-            {
-                relay.Metrics.Dropped("send");
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Closes the sockets, completes the capture and returns the ports once the loops have ended. Idempotent.</summary>
+    /// <summary>Closes the sockets (on the loop's thread), then completes the capture and returns the ports. Idempotent.</summary>
     public void Close()
     {
-        if (Interlocked.Exchange(ref closed, 1) != 0)
+        if (Interlocked.Exchange(ref closing, 1) != 0)
         {
             return;
         }
 
         idleTimer?.Dispose();
-        caller.Dispose();
-        callee.Dispose();
-        var finished = Interlocked.Exchange(ref capture, null);
-        _ = Loops.ContinueWith(_ =>
+        foreach (var endpoint in endpoints)
         {
-            // After the loops: no packet can reach the capture once it is completed.
-            finished?.Complete();
-            relay.Release(this);
-        }, TaskScheduler.Default);
-    }
-
-    /// <summary>
-    /// Loss by sequence number on one stream: a forward gap counts its missing packets (so a reordered packet counts
-    /// as lost, and the counter never goes back); a new SSRC or a jump of 3000 or more starts over.
-    /// </summary>
-    private struct SequenceTracker
-    {
-        private bool started;
-        private uint ssrc;
-        private ushort expected;
-
-        public int Lost(byte first, ushort sequence, ReadOnlySpan<byte> ssrcBytes)
-        {
-            if ((first >> 6) != 2)
-            {
-                return 0;
-            }
-
-            var id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ssrcBytes);
-            var delta = (short)(sequence - expected);
-            if (!started || id != ssrc || delta >= 3000 || delta < -100)
-            {
-                started = true;
-                ssrc = id;
-                expected = (ushort)(sequence + 1);
-                return 0;
-            }
-
-            if (delta < 0)
-            {
-                return 0; // late or duplicate
-            }
-
-            expected = (ushort)(sequence + 1);
-            return delta;
+            Loop.Remove(endpoint);
         }
     }
 
-    private sealed class Leg(Socket rtp, Socket rtcp, int port) : IDisposable
+    /// <summary>Called on the loop's thread as each socket leaves the epoll set and is closed.</summary>
+    internal void EndpointRemoved()
+    {
+        if (Interlocked.Increment(ref removed) != endpoints.Length)
+        {
+            return;
+        }
+
+        // After the last socket: no packet can reach the capture once it is completed. The fsync runs off the loop.
+        var finished = Interlocked.Exchange(ref capture, null);
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                finished?.Complete();
+            }
+            finally
+            {
+                relay.Release(this);
+                closed.TrySetResult();
+            }
+        });
+    }
+
+    private sealed class Leg(Socket rtp, Socket rtcp, int port)
     {
         public Socket RtpSocket { get; } = rtp;
         public Socket RtcpSocket { get; } = rtcp;
         public int Port { get; } = port;
         public Peer Rtp { get; } = new();
         public Peer Rtcp { get; } = new();
+    }
+}
 
-        public void Dispose()
-        {
-            RtpSocket.Dispose();
-            RtcpSocket.Dispose();
-        }
+/// <summary>A peer's socket address in the kernel's <c>sockaddr</c> form, as <c>recvfrom</c> fills it and <c>sendto</c> takes it.</summary>
+internal sealed class PeerAddress(byte[] bytes)
+{
+    public byte[] Bytes { get; } = bytes;
+
+    public static PeerAddress Of(IPEndPoint endPoint)
+    {
+        var address = endPoint.Serialize();
+        return new PeerAddress(address.Buffer.Span[..address.Size].ToArray());
+    }
+}
+
+/// <summary>The far end of one socket: where to send, and whether it was learnt from a packet.</summary>
+internal sealed class Peer
+{
+    private PeerAddress? destination;
+    private volatile bool latched;
+
+    public PeerAddress? Destination => Volatile.Read(ref destination);
+
+    /// <summary>The side's SDP named an address: send there until its first packet says otherwise.</summary>
+    public void Expect(IPEndPoint? endPoint)
+    {
+        Volatile.Write(ref destination, endPoint is null ? null : PeerAddress.Of(endPoint));
+        latched = false;
     }
 
-    /// <summary>The far end of one socket: where to send, and whether it was learnt from a packet.</summary>
-    private sealed class Peer
+    /// <summary>True when a packet from <paramref name="source"/> is from this side (the first one latches; it allocates once).</summary>
+    public bool Accept(ReadOnlySpan<byte> source)
     {
-        private SocketAddress? destination;
-        private volatile bool latched;
-
-        public SocketAddress? Destination => Volatile.Read(ref destination);
-
-        /// <summary>The side's SDP named an address: send there until its first packet says otherwise.</summary>
-        public void Expect(IPEndPoint? endPoint)
+        if (latched)
         {
-            Volatile.Write(ref destination, endPoint?.Serialize());
-            latched = false;
+            return Volatile.Read(ref destination) is { } known && source.SequenceEqual(known.Bytes);
         }
 
-        /// <summary>True when a packet from <paramref name="source"/> is from this side (the first one latches).</summary>
-        public bool Accept(SocketAddress source)
-        {
-            if (latched)
-            {
-                return source.Equals(Volatile.Read(ref destination));
-            }
-
-            var copy = new SocketAddress(source.Family, source.Size);
-            source.Buffer.Span[..source.Size].CopyTo(copy.Buffer.Span);
-            Volatile.Write(ref destination, copy);
-            latched = true;
-            return true;
-        }
+        Volatile.Write(ref destination, new PeerAddress(source.ToArray()));
+        latched = true;
+        return true;
     }
 }

@@ -65,7 +65,7 @@ public sealed class MediaRelayTests : IDisposable
         Assert.Equal(Rtp(7, 0x22), atCarrier.Buffer);
 
         session.Close();
-        await session.Loops;
+        await session.Closed;
         await capture.Completed.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([(MediaDirection.FromCaller, (byte)0x11), (MediaDirection.FromCallee, (byte)0x22)], capture.Packets);
     }
@@ -116,7 +116,7 @@ public sealed class MediaRelayTests : IDisposable
         Assert.Null(relay.Open());
         Assert.NotEqual(first.CallerPort, second.CallerPort);
         first.Close();
-        await first.Loops;
+        await first.Closed;
         await WaitUntilAsync(() => relay.ActiveSessions == 1);
         var third = relay.Open();
         Assert.NotNull(third);
