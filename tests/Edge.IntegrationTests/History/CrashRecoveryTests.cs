@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.IntegrationTests.Routing;
+using Calltracking.Edge.Testing;
+using Dapper;
+using Npgsql;
+
+namespace Calltracking.Edge.IntegrationTests.History;
+
+/// <summary>
+/// The edge as a real process, killed with SIGKILL while a call's record sits in the spool because PostgreSQL is
+/// unreachable (a TCP relay in front of the real server is cut); the next start replays the spool and every call is
+/// recorded exactly once.
+/// </summary>
+public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
+{
+    [Fact]
+    public async Task A_record_spooled_when_the_process_is_killed_is_stored_once_after_the_restart()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(stores.PostgresConnectionString);
+        await using var postgres = new TcpRelay(new IPEndPoint(IPAddress.Loopback, builder.Port));
+        builder.Port = postgres.Port;
+        builder.Timeout = 3;
+        builder.CommandTimeout = 5;
+        var data = Directory.CreateTempSubdirectory("edge-crash-test").FullName;
+        var pbxPort = FreePort.Udp();
+        var sipPort = FreePort.Udp();
+        var settings = new Dictionary<string, string>
+        {
+            ["Postgres__ConnectionString"] = builder.ConnectionString,
+            ["Redis__Configuration"] = stores.Redis.Configuration,
+            ["Sip__UdpListen"] = $"127.0.0.1:{sipPort}",
+            ["Sip__TcpListen"] = string.Empty,
+            ["Routing__Carriers__0__Cidr"] = "127.0.0.1/32",
+            ["Routing__OutboundGateways__0"] = $"127.0.0.1:{pbxPort}",
+            ["CallHistory__SpoolDirectory"] = Path.Combine(data, "spool"),
+            ["CallHistory__RetrySeconds"] = "1",
+            ["Recording__CaptureDirectory"] = Path.Combine(data, "captures"),
+            ["Recording__Directory"] = Path.Combine(data, "recordings"),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var (project, key) = await new ProjectStore(stores.DataSource).CreateAsync("crash", CancellationToken.None);
+        var number = "74957" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+
+        using (var first = await EdgeProcess.StartAsync(settings))
+        {
+            using var http = new HttpClient { BaseAddress = first.BaseAddress };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/project/calltracking/script/create?project={project}")
+            {
+                Content = new StringContent("{\"name\": \"ads\", \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000000\"}}, \"replaceable_numbers\": [\"" + number + "\"]}", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Api-key", key);
+            using (var created = await http.SendAsync(request))
+            {
+                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            }
+
+            await CallAsync(sipPort, pbxPort, number);
+            await WaitAsync(async () => await CountAsync(project) == 1, "the first call's record");
+
+            // PostgreSQL becomes unreachable for this edge: the next call is routed (its route is cached) and spooled.
+            postgres.Cut();
+            await CallAsync(sipPort, pbxPort, number);
+            var spool = Path.Combine(data, "spool");
+            await WaitAsync(() => Task.FromResult(Directory.EnumerateFiles(spool, "calls-*.jsonl").Any(f => File.ReadAllText(f).Contains("\"kind\":\"ended\"", StringComparison.Ordinal))), "the second call's end in the spool");
+            first.Kill();
+        }
+
+        Assert.Equal(1, await CountAsync(project));
+        postgres.Restore();
+        using (await EdgeProcess.StartAsync(settings))
+        {
+            await WaitAsync(async () => await CountAsync(project) == 2 && await AnsweredAsync(project) == 2, "both calls recorded after the restart");
+            await Task.Delay(1500); // a second drain pass would show up as a duplicate here
+            Assert.Equal(2, await CountAsync(project));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(data, "spool"), "calls-*.jsonl"));
+        }
+
+        Directory.Delete(data, recursive: true);
+    }
+
+    private static async Task CallAsync(int sipPort, int pbxPort, string number)
+    {
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>()), null, port: pbxPort, extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+        using var carrier = Sipp.Start(Scenarios.CarrierCall, $"127.0.0.1:{sipPort}", keys: new Dictionary<string, string> { ["number"] = number, ["caller"] = "79161234567" },
+            extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+        var (carrierExit, carrierErrors) = await carrier.WaitAsync(TimeSpan.FromSeconds(40));
+        Assert.True(carrierExit == 0, $"carrier SIPp failed: {carrierErrors}");
+        var (pbxExit, pbxErrors) = await pbx.WaitAsync(TimeSpan.FromSeconds(40));
+        Assert.True(pbxExit == 0, $"pbx SIPp failed: {pbxErrors}");
+    }
+
+    private async Task<int> CountAsync(long project)
+    {
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM calls WHERE project_id = @project", new { project });
+    }
+
+    private async Task<int> AnsweredAsync(long project)
+    {
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM calls WHERE project_id = @project AND status = 'ANSWER' AND answered_at IS NOT NULL", new { project });
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(200);
+        }
+    }
+}
