@@ -10,7 +10,7 @@ namespace Calltracking.Edge.Recording.Calls;
 /// reference's columns. Rows stream from PostgreSQL (unbuffered); the .xls format itself is built in memory by
 /// NPOI's HSSF, and a sheet holds at most 65,535 rows, so long periods continue on further sheets.
 /// </summary>
-public sealed class CallExport(NpgsqlDataSource dataSource)
+public sealed class CallExport(NpgsqlDataSource dataSource, Recordings.RecordingLinks links)
 {
     public static readonly string[] Columns =
     [
@@ -21,7 +21,7 @@ public sealed class CallExport(NpgsqlDataSource dataSource)
     private const int RowsPerSheet = 65_535;
 
     private sealed record ExportRow(
-        DateTime StartedAt, string? Caller, string Callee, string Status, int Duration, string? RecordingState, string? OrderId, string? Comment,
+        Guid Id, bool ForbidLinks, DateTime StartedAt, string? Caller, string Callee, string Status, int Duration, string? RecordingState, string? OrderId, string? Comment,
         string? VisitId, string? Marker, string? City, string? Country, string? Domain, string? Referrer, string? LandingPage,
         string? UtmSource, string? UtmMedium, string? UtmCampaign, string? UtmTerm, string? UtmContent);
 
@@ -35,11 +35,12 @@ public sealed class CallExport(NpgsqlDataSource dataSource)
         {
             var rows = await connection.QueryAsync<ExportRow>(new CommandDefinition(
                 """
-                SELECT c.started_at AS StartedAt, c.caller, c.callee, c.status, c.duration, c.recording_state AS RecordingState, c.order_id AS OrderId,
+                SELECT c.id, coalesce((p.settings->>'forbid_listening_by_link') IN ('true', '1'), false) AS ForbidLinks, c.started_at AS StartedAt, c.caller, c.callee, c.status, c.duration, c.recording_state AS RecordingState, c.order_id AS OrderId,
                        c.comment, c.visit_id AS VisitId, coalesce(v.marker, c.marker) AS Marker, coalesce(v.city, c.city) AS City, v.country, v.domain,
                        v.referrer, v.landing_page AS LandingPage, v.utm_source AS UtmSource, v.utm_medium AS UtmMedium,
                        v.utm_campaign AS UtmCampaign, v.utm_term AS UtmTerm, v.utm_content AS UtmContent
-                FROM calls c LEFT JOIN visits v ON v.project_id = c.project_id AND v.id::text = c.visit_id
+                FROM calls c JOIN projects p ON p.id = c.project_id
+                LEFT JOIN visits v ON v.project_id = c.project_id AND v.id::text = c.visit_id
                 WHERE c.project_id = @projectId AND c.started_at >= @from AND c.started_at <= @to
                 ORDER BY c.started_at, c.seq
                 """,
@@ -61,7 +62,7 @@ public sealed class CallExport(NpgsqlDataSource dataSource)
                 string?[] values =
                 [
                     local.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), row.Caller, row.Callee, row.Status, null,
-                    row.RecordingState, row.OrderId, row.Comment, row.VisitId, row.Marker, row.City, row.Country, row.Domain, row.Referrer,
+                    links.For(new CallRow { Id = row.Id, ProjectId = projectId, RecordingState = row.RecordingState, ForbidLinks = row.ForbidLinks }), row.OrderId, row.Comment, row.VisitId, row.Marker, row.City, row.Country, row.Domain, row.Referrer,
                     row.LandingPage, row.UtmSource, row.UtmMedium, row.UtmCampaign, row.UtmTerm, row.UtmContent,
                 ];
                 for (var i = 0; i < values.Length; i++)
