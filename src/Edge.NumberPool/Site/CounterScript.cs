@@ -2,9 +2,10 @@ namespace Calltracking.Edge.NumberPool.Site;
 
 /// <summary>
 /// The substitution script sites embed: <c>&lt;script src="https://edge/site/counter.js" data-project="ID"&gt;</c>.
-/// It creates (or reuses, per browser session) a visit with the page's traffic data, asks for a number, writes it
-/// into the elements named by the script's CSS selectors, and sends heartbeats while the page is visible so the
-/// visit keeps its number.
+/// It creates a visit with the page's traffic data (or reuses the one in its first-party cookie), asks for a number,
+/// writes it formatted into the elements named by the script's CSS selectors and over any text or <c>tel:</c> link
+/// showing one of the script's numbers, and sends heartbeats while the page is visible so the visit keeps its
+/// number. When the edge does not answer, the page is left as it is.
 /// </summary>
 internal static class CounterScript
 {
@@ -15,40 +16,68 @@ internal static class CounterScript
           if (!tag) { return; }
           var project = tag.getAttribute("data-project");
           var base = tag.src.replace(/\/site\/counter\.js.*$/, "");
-          var storeKey = "ct_visit_" + project;
+          var cookie = "ct_visit_" + project;
           function post(path, body) {
             return fetch(base + path + "?project=" + encodeURIComponent(project), {
               method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), keepalive: true
-            }).then(function (r) { return r.json(); });
+            }).then(function (r) { if (!r.ok) { throw new Error("edge answered " + r.status); } return r.json(); });
           }
           function param(name) { return new URLSearchParams(location.search).get(name); }
+          function known() {
+            var m = document.cookie.match(new RegExp("(?:^|; )" + cookie + "=(\\d+)"));
+            return m ? m[1] : null;
+          }
           function visit() {
-            var known = sessionStorage.getItem(storeKey);
-            if (known) { return Promise.resolve(known); }
+            var id = known();
+            if (id) { return Promise.resolve(id); }
             return post("/site/visit", {
               referrer: document.referrer || null, landing_page: location.href, domain: location.hostname,
               marker: param("roistat") || param("rs") || null,
               utm_source: param("utm_source"), utm_medium: param("utm_medium"), utm_campaign: param("utm_campaign"),
               utm_term: param("utm_term"), utm_content: param("utm_content")
-            }).then(function (r) { sessionStorage.setItem(storeKey, r.visit_id); return r.visit_id; });
+            }).then(function (r) {
+              // A first-party cookie: the same browser keeps its visit (and so its number) across pages and days.
+              document.cookie = cookie + "=" + r.visit_id + "; path=/; max-age=2592000; SameSite=Lax";
+              return r.visit_id;
+            });
           }
+          function tail(text) { return (text || "").replace(/\D/g, "").slice(-10); }
           function show(number) {
             if (!number || !number.phone) { return; }
+            var tel = "tel:+" + number.phone;
             (number.css_selector || []).forEach(function (selector) {
               document.querySelectorAll(selector).forEach(function (el) {
                 el.textContent = number.formatted;
-                if (el.tagName === "A") { el.href = "tel:+" + number.phone; }
+                if (el.tagName === "A") { el.href = tel; }
               });
+            });
+            var wanted = {};
+            (number.replaceable_numbers || []).forEach(function (n) { wanted[tail(n)] = true; });
+            if (Object.keys(wanted).length === 0) { return; }
+            // Text that shows one of the script's numbers, in whatever format the site wrote it.
+            var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, null);
+            var pattern = /\+?\d[\d\s().\-]{5,}\d/g;
+            var node;
+            while ((node = walker.nextNode())) {
+              var text = node.nodeValue;
+              var replaced = text.replace(pattern, function (m) { return wanted[tail(m)] ? number.formatted : m; });
+              if (replaced !== text) { node.nodeValue = replaced; }
+            }
+            document.querySelectorAll("a[href^='tel:']").forEach(function (a) {
+              if (wanted[tail(a.getAttribute("href"))]) { a.href = tel; }
             });
           }
           visit().then(function (id) {
             return post("/site/number", { visit_id: Number(id) }).then(function (number) {
               show(number);
+              if (!number || !number.phone) { return; }
               var every = (number.heartbeat_seconds || 50) * 1000;
               setInterval(function () {
-                if (document.visibilityState === "visible") { post("/site/heartbeat", { visit_id: Number(id) }); }
+                if (document.visibilityState === "visible") { post("/site/heartbeat", { visit_id: Number(id) }).catch(function () {}); }
               }, every);
             });
+          }).catch(function () {
+            // The edge did not answer: the page stays exactly as the site wrote it.
           });
         })();
         """;

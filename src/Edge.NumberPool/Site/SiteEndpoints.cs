@@ -75,6 +75,7 @@ public static class SiteEndpoints
                     ["script_id"] = script.Id,
                     ["kind"] = lease.Kind.ToString().ToLowerInvariant(),
                     ["css_selector"] = JsonNode.Parse(script.CssSelector),
+                    ["replaceable_numbers"] = new JsonArray([.. (await catalogue.ScriptNumbersAsync(project, script.Id, http.RequestAborted)).Select(n => (JsonNode)n)]),
                     ["heartbeat_seconds"] = Math.Max(5, script.LeaseGraceSeconds / 3),
                     ["status"] = "success",
                 };

@@ -21,7 +21,8 @@ public sealed class VisitStore(NpgsqlDataSource dataSource)
     {
         var parameters = new DynamicParameters();
         parameters.Add("projectId", projectId);
-        parameters.Add("ip", ip);
+        // Dapper has no mapping for IPAddress: the text form, cast by PostgreSQL.
+        parameters.Add("ip", ip?.ToString());
         foreach (var field in Fields)
         {
             parameters.Add(field, fields.TryGetValue(field, out var value) ? value : null);
@@ -29,7 +30,7 @@ public sealed class VisitStore(NpgsqlDataSource dataSource)
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"INSERT INTO visits (project_id, ip, {string.Join(", ", Fields)}) VALUES (@projectId, @ip, {string.Join(", ", Fields.Select(f => "@" + f))}) RETURNING id",
+            $"INSERT INTO visits (project_id, ip, {string.Join(", ", Fields)}) VALUES (@projectId, @ip::inet, {string.Join(", ", Fields.Select(f => "@" + f))}) RETURNING id",
             parameters, cancellationToken: cancellationToken));
     }
 
