@@ -158,6 +158,12 @@ internal static class InDialogScenarios
         </scenario>
         """;
 
+    /// <summary>The carrier as in <see cref="Carrier"/> without the PBX's UPDATE: INVITE, ACK, re-INVITE, ACK, BYE.</summary>
+    public static readonly string CarrierWithoutUpdate = string.Concat(
+        Carrier.AsSpan(0, Carrier.IndexOf("<recv request=\"UPDATE\">", StringComparison.Ordinal)),
+        Carrier.AsSpan(Carrier.IndexOf("</send>", Carrier.IndexOf("<recv request=\"UPDATE\">", StringComparison.Ordinal), StringComparison.Ordinal) + "</send>".Length))
+        .Replace(",update_offer\"", "\"", StringComparison.Ordinal);
+
     /// <summary>
     /// The PBX: answers the INVITE; takes the re-INVITE (its body must be the carrier's new offer) and answers 200
     /// with SDP, gets the ACK; sends an UPDATE with a new offer to the edge's Contact and needs a 200 carrying the
