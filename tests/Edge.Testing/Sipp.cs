@@ -86,6 +86,9 @@ public sealed class Sipp : IDisposable
         return (process.ExitCode, Errors());
     }
 
+    /// <summary>Every message SIPp sent and received (its <c>-trace_msg</c> log); complete once SIPp has exited.</summary>
+    public string MessageLog() => string.Join("\n", Directory.EnumerateFiles(directory, "*messages.log").Select(File.ReadAllText));
+
     private string Errors() =>
         string.Join("\n", Directory.EnumerateFiles(directory, "*errors.log").Select(File.ReadAllText))
         + "\n--- messages ---\n" + string.Join("\n", Directory.EnumerateFiles(directory, "*messages.log").Select(f => { var t = File.ReadAllText(f); return t.Length > 6000 ? t[^6000..] : t; }));

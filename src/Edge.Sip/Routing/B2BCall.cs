@@ -590,6 +590,8 @@ internal sealed class B2BCall : IClientTransactionUser
     /// <summary>Relays the final answer to a relayed in-dialog request back to the side that sent it.</summary>
     private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination, bool answerFromCarrier) : IClientTransactionUser
     {
+        private byte[]? ack;
+
         public void OnProvisional(ClientTransaction transaction, SipMessage response)
         {
         }
@@ -605,8 +607,10 @@ internal sealed class B2BCall : IClientTransactionUser
                     .Add(transaction.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
                     .Add(response.Headers.First(h => h.Is(SipHeaderNames.To)))
                     .Add(SipHeaderNames.CallId, transaction.Request.CallId)
-                    .Add(SipHeaderNames.CSeq, $"{transaction.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
-                _ = call.stack.SendStatelessAsync(destination, ack.ToArray(), "ACK");
+                    .Add(SipHeaderNames.CSeq, $"{transaction.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK")
+                    .ToArray();
+                this.ack = ack;
+                _ = call.stack.SendStatelessAsync(destination, ack, "ACK");
             }
 
             var writer = origin.CreateResponse(response.StatusCode, response.ReasonPhrase, localTag)
@@ -623,8 +627,13 @@ internal sealed class B2BCall : IClientTransactionUser
         public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason) =>
             _ = origin.RespondAsync(statusCode, reason, localTag);
 
+        /// <summary>§13.2.2.4: every retransmission of the 2xx gets the ACK again (the first one may have been lost).</summary>
         public void OnRetransmitted2xx(ClientTransaction transaction, SipMessage response)
         {
+            if (ack is { } bytes)
+            {
+                _ = call.stack.SendStatelessAsync(destination, bytes, "ACK");
+            }
         }
     }
 }
