@@ -219,7 +219,7 @@ internal static class InDialogScenarios
           <recv request="INVITE">
             <action>
               <ereg regexp="s=reinvite-offer-from-carrier" search_in="body" check_it="true" assign_to="reinvite_offer"/>
-              <ereg regexp="m=audio 40000 RTP/AVP 0" search_in="body" check_it="true" assign_to="reinvite_media"/>
+              <ereg regexp="m=audio [0-9]+ RTP/AVP 0" search_in="body" check_it="true" assign_to="reinvite_media"/>
               <ereg regexp="application/sdp" search_in="hdr" header="Content-Type:" check_it="true" assign_to="reinvite_type"/>
             </action>
           </recv>
