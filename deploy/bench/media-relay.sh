@@ -43,7 +43,9 @@ start_relay() { # $1 peer, $2 step dir; prints the pid
       timeout 240 rtpengine --config-file=none --table=-1 --interface=127.0.0.1 --listen-ng=127.0.0.1:22222 \
         --listen-cli=127.0.0.1:22223 --port-min=20000 --port-max=29899 --delete-delay=0 --foreground --log-stderr \
         --log-level=4 $rec >"$2/relay.log" 2>&1 &
-      echo $! ;;
+      local wrapper=$!
+      sleep 1
+      pgrep -P "$wrapper" -x rtpengine || echo "$wrapper" ;; # the daemon itself, for its CPU
   esac
 }
 
@@ -68,15 +70,17 @@ done
 python3 - "$RUN/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(f"{'relay':10} {'calls':>6} {'pkt/s':>8} {'loss %':>8} {'p50 us':>8} {'p99 us':>8} {'relay CPU %':>12} {'us/pkt':>7} {'gen late ms':>12} valid")
+print(f"{'relay':10} {'calls':>6} {'pkt/s':>8} {'loss %':>8} {'p50 us':>8} {'p99 us':>8} {'jitter us':>10} {'relay CPU %':>12} {'us/pkt':>7} {'gen late ms':>12} valid")
 for r in rows:
     if "error" in r:
         print(f"{r['tag']:10} {r['n']:>6} error: {r['error']}"); continue
     valid = "yes" if r["max_send_late_ms"] <= 20 else "no: generator late"
     print(f"{r['tag']:10} {r['n']:>6} {r['relay_pps']:>8.0f} {r['loss_pct']:>8.3f} {r['lat_p50_us']:>8} {r['lat_p99_us']:>8} "
-          f"{r['rtpengine_cpu_pct']:>12.1f} {r['rtpengine_us_per_pkt']:>7.1f} {r['max_send_late_ms']:>12} {valid}")
+          f"{r['jitter_mean_us']:>10.0f} {r['rtpengine_cpu_pct']:>12.1f} {r['rtpengine_us_per_pkt']:>7.1f} {r['max_send_late_ms']:>12} {valid}")
 for tag in sorted({r["tag"] for r in rows}):
-    ok = [r["n"] for r in rows if r["tag"] == tag and "error" not in r and r["loss_pct"] < 0.1 and r["lat_p99_us"] < 1000 + 0 and r["max_send_late_ms"] <= 20]
-    print(f"{tag}: largest N with < 0.1 % loss and p99 < 1 ms: {max(ok) if ok else 'none'}")
+    ok = [r["n"] for r in rows if r["tag"] == tag and "error" not in r and r["loss_pct"] < 0.1 and r["lat_p99_us"] < 1000 and r["max_send_late_ms"] <= 20]
+    print(f"{tag}: largest N with < 0.1 % loss and one-way p99 < 1 ms: {max(ok) if ok else 'none'}")
+    ok = [r["n"] for r in rows if r["tag"] == tag and "error" not in r and r["loss_pct"] < 0.1 and r["jitter_mean_us"] < 1000 and r["max_send_late_ms"] <= 20]
+    print(f"{tag}: largest N with < 0.1 % loss and RFC 3550 jitter < 1 ms: {max(ok) if ok else 'none'}")
 PY
 echo "raw results: $RUN/results.jsonl"
