@@ -107,6 +107,11 @@ store_pids() {
   redis=$(ss -Htlnp "sport = :$REDIS_PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
   echo "$pg $(ps -o pid= --ppid "$pg" 2>/dev/null | tr '\n' ' ') $redis"
 }
+# Kamailio relays signalling only: the demo project stops recording, so the edge does not relay media either.
+. "$ROOT/.local/demo.env"
+curl -fs -X POST -H "Api-key: $api_key" -H 'Content-Type: application/json' -d '{"no_record": true}' \
+  "http://127.0.0.1:$HTTP_PORT/api/v1/project/calltracking/settings?project=$project_id" >/dev/null \
+  || { echo "could not switch the demo project to no_record" >&2; exit 1; }
 log "edge pid $EDGE_PID on udp 127.0.0.1:$EDGE_PORT; PBX $PBX; numbers $NUMS"
 
 # ---- Kamailio with the same numbers and target ----

@@ -65,7 +65,9 @@ export Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PORT;Username=postgre
 export Redis__Configuration="127.0.0.1:$REDIS_PORT"
 export Http__Urls="$HTTP_URLS"
 export Sip__UdpListen="$SIP_UDP" Sip__TcpListen="$SIP_TCP"
-export Recording__RecordingsDirectory="$STATE/recordings" Recording__CaptureDirectory="$STATE/captures"
+export Recording__Directory="$STATE/recordings" Recording__CaptureDirectory="$STATE/captures"
+export Recording__LinkSecret="${EDGE_LINK_SECRET:-$(cat "$STATE/link.secret" 2>/dev/null || (head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | tee "$STATE/link.secret"))}"
+export CallHistory__PublicBaseUrl="${EDGE_PUBLIC_URL:-${HTTP_URLS%%;*}}"
 export CallHistory__SpoolDirectory="$STATE/spool"
 # Calls from this machine count as a carrier; point EDGE_DEMO_TARGET at your softphone or a SIPp UAS.
 export Routing__Carriers__0__Cidr="${EDGE_CARRIER_CIDR:-127.0.0.1/32}"

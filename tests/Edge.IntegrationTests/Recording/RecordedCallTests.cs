@@ -129,6 +129,41 @@ public sealed class RecordedCallTests(EdgeStoresFixture stores) : IClassFixture<
         Assert.Empty(Directory.EnumerateFiles(options.Directory, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task An_answered_call_whose_media_stops_is_hung_up_on_both_sides()
+    {
+        var pbxPort = FreePort.Udp();
+        var number = NewNumber();
+        using var edge = await RoutingEdge.StartAsync(stores, "127.0.0.1/32", new Dictionary<string, string?> { ["Media:IdleTimeoutSeconds"] = "5" }, pbxPort);
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"ads\", \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000000\"}}, \"replaceable_numbers\": [\"", number, "\"]}"));
+
+        // Neither side sends RTP: after 5 s the edge sends BYE to both, and both answer it.
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>()), null, port: pbxPort, extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+        using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: new Dictionary<string, string> { ["number"] = number, ["caller"] = "79161234567" },
+            extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "pbx");
+
+        var call = await edge.CallAsync(c => c.GetProperty("status").GetString() == "ANSWER");
+        await using var data = NpgsqlDataSource.Create(stores.PostgresConnectionString);
+        await using var connection = await data.OpenConnectionAsync();
+        var (reason, talk) = await connection.QuerySingleAsync<(string, double)>(
+            "SELECT end_reason, extract(epoch FROM ended_at - answered_at)::float8 FROM calls WHERE id = @id", new { id = Guid.Parse(call.GetProperty("id").GetString()!) });
+        Assert.Equal("no media", reason);
+        Assert.InRange(talk, 4.5, 8);
+        await WaitUntilAsync(() => edge.App.Services.GetRequiredService<MediaRelay>().ActiveSessions == 0);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
+
     private static async Task<byte[]> DownloadAsync(RoutingEdge edge, HttpMethod method, string path, string? key)
     {
         using var request = new HttpRequestMessage(method, path);
