@@ -25,6 +25,7 @@ public static class NumberPoolServiceCollectionExtensions
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<VisitStore>();
         services.AddSingleton<RouteCache>();
+        services.AddSingleton<Site.SiteRateLimiter>();
         services.AddSingleton<IRouteResolver, PoolRouteResolver>();
         services.AddSingleton<ISipAccountDirectory, SipAccountDirectory>();
         return services;

@@ -6,7 +6,7 @@ using Calltracking.Shared.Filters;
 namespace Calltracking.Edge.NumberPool.Catalogue;
 
 /// <summary>The catalogue's operations: PostgreSQL is the truth, Redis pools follow every change, the route cache is dropped.</summary>
-public sealed class CatalogueService(CatalogueStore store, LeaseStore leases, RouteCache routes)
+public sealed class CatalogueService(CatalogueStore store, LeaseStore leases, RouteCache routes, TimeProvider time)
 {
     public async Task<JsonObject> CreateScriptAsync(long project, ScriptInput input, CancellationToken cancellationToken)
     {
@@ -115,7 +115,24 @@ public sealed class CatalogueService(CatalogueStore store, LeaseStore leases, Ro
 
     private async Task<JsonObject> ViewAsync(ScriptRecord script)
     {
-        var (exclusive, shared, fallback, _, _, pool) = await leases.StatsAsync(script.ProjectId, script.Id);
-        return CatalogueViews.Script(script, new CatalogueViews.ScriptStats(exclusive, shared, fallback, pool));
+        var stats = CatalogueViews.ScriptStats.None;
+        if (script.CalltrackingType == "dynamic")
+        {
+            var (calls, exclusive) = await store.RecentAttributionAsync(script.Id, time.GetUtcNow(), CancellationToken.None);
+            long? peak;
+            try
+            {
+                peak = await leases.PeakDemandAsync(script.ProjectId, script.Id);
+            }
+            catch (StackExchange.Redis.RedisException)
+            {
+                // The demand record lives in Redis; without it the script still lists, with the count unknown.
+                peak = null;
+            }
+
+            stats = new CatalogueViews.ScriptStats(calls, exclusive, peak);
+        }
+
+        return CatalogueViews.Script(script, stats);
     }
 }

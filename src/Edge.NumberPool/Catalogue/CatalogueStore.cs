@@ -1,5 +1,6 @@
-using Dapper;
 using Calltracking.Shared.Json;
+using Calltracking.Shared.Routing;
+using Dapper;
 using Npgsql;
 
 namespace Calltracking.Edge.NumberPool.Catalogue;
@@ -248,12 +249,45 @@ public sealed class CatalogueStore(NpgsqlDataSource dataSource)
             "UPDATE projects SET settings = @settings::jsonb WHERE id = @projectId", new { projectId, settings }, cancellationToken: cancellationToken));
     }
 
-    public async Task RecordCallAsync(string number, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts a call to <paramref name="number"/>: the phone's call count and last use, and for dynamic scripts
+    /// (<paramref name="confidence"/> set) the script's calls and exclusively attributed calls of that hour, which
+    /// make its accuracy. Hours older than 8 days are dropped when a new hour starts.
+    /// </summary>
+    public async Task RecordCallAsync(string number, long scriptId, DateTimeOffset at, AttributionConfidence? confidence, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE phones SET call_count = call_count + 1, last_use_date = @at WHERE phone = @number",
-            new { number, at = at.UtcDateTime }, cancellationToken: cancellationToken));
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE phones SET call_count = call_count + 1, last_use_date = $1 WHERE phone = $2")
+        {
+            Parameters = { new() { Value = at.UtcDateTime }, new() { Value = number } },
+        });
+        if (confidence is { } c)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                """
+                WITH counted AS (
+                    INSERT INTO script_call_hours (script_id, hour, calls, exclusive) VALUES ($1, date_trunc('hour', $2::timestamptz), 1, $3)
+                    ON CONFLICT (script_id, hour) DO UPDATE SET calls = script_call_hours.calls + 1, exclusive = script_call_hours.exclusive + EXCLUDED.exclusive
+                    RETURNING xmax = 0 AS started)
+                DELETE FROM script_call_hours h USING counted
+                WHERE counted.started AND h.script_id = $1 AND h.hour < $2::timestamptz - interval '8 days'
+                """)
+            {
+                Parameters = { new() { Value = scriptId }, new() { Value = at.UtcDateTime }, new() { Value = c == AttributionConfidence.Exclusive ? 1 : 0 } },
+            });
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The script's calls and exclusively attributed calls in the 7 days before <paramref name="now"/>.</summary>
+    public async Task<(long Calls, long Exclusive)> RecentAttributionAsync(long scriptId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(exclusive), 0)::bigint FROM script_call_hours WHERE script_id = @scriptId AND hour > @since",
+            new { scriptId, since = now.UtcDateTime.AddDays(-7) }, cancellationToken: cancellationToken));
     }
 
     private static async Task AttachNumbersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long projectId, long scriptId, IReadOnlyList<string> numbers, CancellationToken cancellationToken)

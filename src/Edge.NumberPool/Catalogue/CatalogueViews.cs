@@ -6,20 +6,19 @@ namespace Calltracking.Edge.NumberPool.Catalogue;
 /// <summary>Scripts and phones in the shapes of the call-tracking API reference.</summary>
 public static class CatalogueViews
 {
-    public sealed record ScriptStats(long Exclusive, long Shared, long Fallback, long PoolSize)
+    /// <summary>What a script's <c>accuracy</c> and <c>needed_phone_count</c> are made of (see the README's definitions).</summary>
+    /// <param name="Calls">Calls to the script's numbers in the last 7 days.</param>
+    /// <param name="Exclusive">Of those, calls attributed to the one visit that held the number alone.</param>
+    /// <param name="PeakDemand">The most visits that wanted a number at once in the last 7 days, shared and fallback hand-outs included.</param>
+    public sealed record ScriptStats(long Calls, long Exclusive, long? PeakDemand)
     {
-        public static ScriptStats None { get; } = new(0, 0, 0, 0);
+        public static ScriptStats None { get; } = new(0, 0, null);
 
-        /// <summary>Share of number hand-outs that gave the visit a number of its own, in percent; null before any.</summary>
-        public int? Accuracy => Exclusive + Shared + Fallback is var total and > 0 ? (int)Math.Round(100.0 * Exclusive / total) : null;
+        /// <summary>Percent of the last 7 days' calls attributed exclusively; null when there were none.</summary>
+        public int? Accuracy => Calls > 0 ? (int)Math.Round(100.0 * Exclusive / Calls, MidpointRounding.AwayFromZero) : null;
 
-        /// <summary>
-        /// Numbers the pool needs for every visit to get its own: when only a fraction f of hand-outs were exclusive,
-        /// the pool served about size/f concurrent visitors. Null while accuracy is 100 % or unknown.
-        /// </summary>
-        public int? NeededPhoneCount => Accuracy is { } a and < 100 && Exclusive > 0
-            ? (int)Math.Ceiling(Math.Max(PoolSize, 1) * (double)(Exclusive + Shared + Fallback) / Exclusive)
-            : Accuracy is < 100 ? (int?)Math.Max(PoolSize * 2, 1) : null;
+        /// <summary>Numbers needed for every visit to have its own: the peak concurrent demand; null without data.</summary>
+        public long? NeededPhoneCount => PeakDemand;
     }
 
     public static JsonObject Script(ScriptRecord s, ScriptStats stats) => new()

@@ -18,6 +18,12 @@ public enum LeaseKind
 
 public sealed record LeaseResult(string? Number, LeaseKind Kind);
 
+/// <summary>The visit a number was traced to, how surely, and the visit's hot fields (empty when none).</summary>
+public sealed record LeaseResolution(string? VisitId, AttributionConfidence Confidence, IReadOnlyDictionary<string, string> Fields)
+{
+    public static LeaseResolution None { get; } = new(null, AttributionConfidence.None, new Dictionary<string, string>());
+}
+
 /// <summary>Leases of pool numbers to visits, atomic by Lua in Redis (see <see cref="LeaseScripts"/>).</summary>
 public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time)
 {
@@ -27,6 +33,10 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
 
     private long LateWindowMs => options.Value.LateCallWindowMinutes * 60_000L;
 
+    private long HistoryMs => Math.Max(options.Value.LeaseHistoryHours * 3_600_000L, LateWindowMs);
+
+    private long CallerMemoryMs => options.Value.CallerMemoryDays * 86_400_000L;
+
     public async Task<LeaseResult> AcquireAsync(ScriptRecord script, string visitId)
     {
         for (var attempt = 0; attempt < 2; attempt++)
@@ -34,7 +44,7 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
                 LeaseScripts.Acquire,
                 [Prefix(script.ProjectId)],
-                [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, LateWindowMs]))!;
+                [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs]))!;
             var number = (string?)result[0];
             switch ((string?)result[1])
             {
@@ -73,19 +83,34 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
         await redis.GetDatabase().ScriptEvaluateAsync(LeaseScripts.SyncPool, [Prefix(projectId)], values);
     }
 
-    /// <summary>Who held <paramref name="number"/> at <paramref name="at"/> (now, for a live call).</summary>
-    public async Task<(string? VisitId, AttributionConfidence Confidence)> ResolveAsync(long projectId, string number, DateTimeOffset at)
+    /// <summary>
+    /// Who held <paramref name="number"/> at <paramref name="at"/> (now, for a live call), preferring among the holders of
+    /// a shared number the visit <paramref name="caller"/> was attributed to before; one round trip, fields included.
+    /// </summary>
+    public async Task<LeaseResolution> ResolveAsync(long projectId, string number, DateTimeOffset at, string? caller = null)
     {
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            LeaseScripts.Resolve, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs]))!;
+            LeaseScripts.Resolve, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
         var visit = (string?)result[0];
-        return (string?)result[1] switch
+        var confidence = (string?)result[1] switch
         {
-            "exclusive" => (visit, AttributionConfidence.Exclusive),
-            "shared" => (visit, AttributionConfidence.Shared),
-            "late" => (visit, AttributionConfidence.Late),
-            _ => (null, AttributionConfidence.None),
+            "exclusive" => AttributionConfidence.Exclusive,
+            "shared" => AttributionConfidence.Shared,
+            "late" => AttributionConfidence.Late,
+            _ => AttributionConfidence.None,
         };
+        if (confidence == AttributionConfidence.None || string.IsNullOrEmpty(visit))
+        {
+            return LeaseResolution.None;
+        }
+
+        var fields = new Dictionary<string, string>((result.Length - 2) / 2, StringComparer.Ordinal);
+        for (var i = 2; i + 1 < result.Length; i += 2)
+        {
+            fields[(string)result[i]!] = (string)result[i + 1]!;
+        }
+
+        return new LeaseResolution(visit, confidence, fields);
     }
 
     public async Task StoreVisitAsync(long projectId, string visitId, IReadOnlyDictionary<string, string?> fields)
@@ -124,14 +149,10 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     public async Task<bool> VisitExistsAsync(long projectId, string visitId) =>
         await redis.GetDatabase().KeyExistsAsync(Prefix(projectId) + "visit:" + visitId);
 
-    /// <summary>Lease counters of a script: exclusive, shared, fallback hand-outs and the peak of numbers in use.</summary>
-    public async Task<(long Exclusive, long Shared, long Fallback, long Peak, long InUse, long PoolSize)> StatsAsync(long projectId, long scriptId)
+    /// <summary>The most visits that wanted a number of the script at once over the last 7 days (shared and fallback hand-outs included); null without data.</summary>
+    public async Task<long?> PeakDemandAsync(long projectId, long scriptId)
     {
-        var db = redis.GetDatabase();
-        var prefix = Prefix(projectId);
-        var stats = await db.HashGetAsync(prefix + "stats:" + scriptId.ToString(CultureInfo.InvariantCulture), ["exclusive", "shared", "fallback", "peak"]);
-        var inUse = await db.SortedSetLengthAsync(prefix + "leased:" + scriptId.ToString(CultureInfo.InvariantCulture));
-        var pool = await db.SetLengthAsync(prefix + "pool:" + scriptId.ToString(CultureInfo.InvariantCulture));
-        return ((long?)stats[0] ?? 0, (long?)stats[1] ?? 0, (long?)stats[2] ?? 0, (long?)stats[3] ?? 0, inUse, Math.Max(0, pool - 1));
+        var peak = (long)await redis.GetDatabase().ScriptEvaluateAsync(LeaseScripts.PeakDemand, [Prefix(projectId)], [scriptId, Now]);
+        return peak < 0 ? null : peak;
     }
 }

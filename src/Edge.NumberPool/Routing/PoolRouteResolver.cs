@@ -64,7 +64,7 @@ public sealed partial class PoolRouteResolver(
         {
             try
             {
-                attribution = await AttributeAsync(script.ProjectId, query.DialedNumber, query.At).WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMilliseconds), cancellationToken);
+                attribution = await AttributeAsync(script.ProjectId, query.DialedNumber, query.At, caller).WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMilliseconds), cancellationToken);
                 attributions.Add(1, new KeyValuePair<string, object?>("outcome", attribution.Confidence.ToString().ToLowerInvariant()));
             }
             catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
@@ -90,7 +90,7 @@ public sealed partial class PoolRouteResolver(
             Settings = route.Settings,
             Attribution = attribution,
         };
-        _ = RecordCallAsync(query);
+        _ = RecordCallAsync(query, script, script.CalltrackingType == "dynamic" ? attribution.Confidence : null);
         return new RouteLookup(RouteLookupStatus.Found, decision, degraded);
     }
 
@@ -107,25 +107,24 @@ public sealed partial class PoolRouteResolver(
         return route;
     }
 
-    private async Task<Attribution> AttributeAsync(long projectId, string number, DateTimeOffset at)
+    private async Task<Attribution> AttributeAsync(long projectId, string number, DateTimeOffset at, string? caller)
     {
-        var (visitId, confidence) = await leases.ResolveAsync(projectId, number, at);
-        if (visitId is null)
+        var resolution = await leases.ResolveAsync(projectId, number, at, caller);
+        if (resolution.VisitId is not { } visitId)
         {
             return Attribution.Unknown;
         }
 
-        var fields = await leases.VisitFieldsAsync(projectId, visitId);
+        var fields = new Dictionary<string, string>(resolution.Fields, StringComparer.Ordinal) { ["visit_id"] = visitId };
         fields.TryGetValue("marker", out var marker);
-        fields["visit_id"] = visitId;
-        return new Attribution(visitId, marker, confidence, fields);
+        return new Attribution(visitId, marker, resolution.Confidence, fields);
     }
 
-    private async Task RecordCallAsync(RouteQuery query)
+    private async Task RecordCallAsync(RouteQuery query, ScriptRecord script, AttributionConfidence? confidence)
     {
         try
         {
-            await catalogue.RecordCallAsync(query.DialedNumber, query.At, CancellationToken.None);
+            await catalogue.RecordCallAsync(query.DialedNumber, script.Id, query.At, confidence, CancellationToken.None);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or ObjectDisposedException)
         {

@@ -9,6 +9,7 @@ using Calltracking.Shared.Phones;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Calltracking.Edge.NumberPool.Site;
 
@@ -125,6 +126,12 @@ public static class SiteEndpoints
     private static async Task<IResult> Handle(HttpContext http, Func<long, JsonElement, Task<JsonObject>> handler)
     {
         http.Response.Headers.AccessControlAllowOrigin = "*";
+        if (!http.RequestServices.GetRequiredService<SiteRateLimiter>().TryAcquire(http))
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return Results.Json(ApiError.Of("rate_limited", "too many requests from this address; retry after 1 second"), ApiJson.Options, statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
         if (!long.TryParse(http.Request.Query["project"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var project) || project <= 0)
         {
             return Results.Json(ApiError.Of("invalid_request", "project: query parameter 'project' must be a project id"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);

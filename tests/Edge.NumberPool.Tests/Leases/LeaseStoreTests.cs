@@ -19,7 +19,9 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
 
     public void Dispose() => redis.Dispose();
 
-    private async Task<(LeaseStore Leases, ScriptRecord Script, string[] Numbers)> PoolAsync(int size, string policy = "share", int grace = 150, string? fallback = null)
+    private static (string? Visit, AttributionConfidence Confidence) Who(LeaseResolution resolution) => (resolution.VisitId, resolution.Confidence);
+
+    private async Task<(LeaseStore Leases, ScriptRecord Script, string[] Numbers)> PoolAsync(int size, string policy = "share", int grace = 150, string? fallback = null, PoolOptions? options = null)
     {
         var catalogue = new CatalogueStore(stores.DataSource);
         var (project, _) = await new ProjectStore(stores.DataSource).CreateAsync("leases", CancellationToken.None);
@@ -31,7 +33,7 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
             replaceable_numbers = numbers,
         });
         var script = await catalogue.CreateScriptAsync(project, ScriptInput.Parse(JsonDocument.Parse(body).RootElement, update: false), CancellationToken.None);
-        var leases = new LeaseStore(redis, catalogue, Options.Create(new PoolOptions()), time);
+        var leases = new LeaseStore(redis, catalogue, Options.Create(options ?? new PoolOptions()), time);
         return (leases, script, numbers);
     }
 
@@ -61,7 +63,7 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
             Assert.Equal(1, await leases.HeartbeatAsync(script.ProjectId, "1"));
         }
 
-        Assert.Equal(("1", AttributionConfidence.Exclusive), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        Assert.Equal(("1", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
         time.Advance(TimeSpan.FromSeconds(61));
         Assert.Equal(0, await leases.HeartbeatAsync(script.ProjectId, "1"));
         var next = await leases.AcquireAsync(script, "2");
@@ -100,7 +102,7 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
 
         Assert.Equal(LeaseKind.Shared, c.Kind);
         Assert.Equal(b.Number, c.Number);
-        var (visit, confidence) = await leases.ResolveAsync(script.ProjectId, b.Number!, time.GetUtcNow());
+        var (visit, confidence) = Who(await leases.ResolveAsync(script.ProjectId, b.Number!, time.GetUtcNow()));
         Assert.Equal(AttributionConfidence.Shared, confidence);
         Assert.Equal("3", visit);
         Assert.NotEqual(a.Number, c.Number);
@@ -122,14 +124,14 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
         var (leases, script, _) = await PoolAsync(1, grace: 30);
         var held = await leases.AcquireAsync(script, "1");
         time.Advance(TimeSpan.FromMinutes(10));
-        Assert.Equal(("1", AttributionConfidence.Late), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        Assert.Equal(("1", AttributionConfidence.Late), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
 
         Assert.Equal(held.Number, (await leases.AcquireAsync(script, "2")).Number);
-        Assert.Equal(("2", AttributionConfidence.Exclusive), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        Assert.Equal(("2", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
         time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal(("2", AttributionConfidence.Late), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        Assert.Equal(("2", AttributionConfidence.Late), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
         time.Advance(TimeSpan.FromMinutes(40));
-        Assert.Equal((null, AttributionConfidence.None), await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow()));
+        Assert.Equal((null, AttributionConfidence.None), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
     }
 
     [Fact]
@@ -148,5 +150,106 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
         await redis.GetDatabase().KeyDeleteAsync(LeaseStore.Prefix(script.ProjectId) + "pool:" + script.Id);
         var lease = await leases.AcquireAsync(script, "1");
         Assert.Contains(lease.Number, numbers);
+    }
+
+    [Fact]
+    public async Task A_number_is_traced_to_whoever_held_it_at_a_past_instant()
+    {
+        var (leases, script, _) = await PoolAsync(1, grace: 60);
+        var number = (await leases.AcquireAsync(script, "1")).Number!;
+        var whileFirst = time.GetUtcNow().AddSeconds(30);
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(number, (await leases.AcquireAsync(script, "2")).Number);
+        var whileSecond = time.GetUtcNow().AddSeconds(10);
+        await leases.AcquireAsync(script, "3");
+        var sharedAt = time.GetUtcNow().AddSeconds(5);
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(number, (await leases.AcquireAsync(script, "4")).Number);
+
+        Assert.Equal(("1", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, number, whileFirst)));
+        Assert.Equal(("1", AttributionConfidence.Late), Who(await leases.ResolveAsync(script.ProjectId, number, whileFirst.AddSeconds(60))));
+        Assert.Equal(AttributionConfidence.Shared, (await leases.ResolveAsync(script.ProjectId, number, whileSecond)).Confidence);
+        Assert.Equal(("3", AttributionConfidence.Shared), Who(await leases.ResolveAsync(script.ProjectId, number, sharedAt)));
+        Assert.Equal(("4", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow())));
+        Assert.Equal((null, AttributionConfidence.None), Who(await leases.ResolveAsync(script.ProjectId, number, whileFirst.AddHours(-1))));
+    }
+
+    [Fact]
+    public async Task A_caller_is_traced_again_to_the_visit_it_was_attributed_to_among_the_holders_of_a_shared_number()
+    {
+        var (leases, script, _) = await PoolAsync(1);
+        var number = (await leases.AcquireAsync(script, "1")).Number!;
+        Assert.Equal(("1", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow(), "79161234567")));
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(LeaseKind.Shared, (await leases.AcquireAsync(script, "2")).Kind);
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        // Visit 2 is the most recently active holder, but this caller was attributed to visit 1 before.
+        Assert.Equal(("1", AttributionConfidence.Shared), Who(await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow(), "79161234567")));
+        Assert.Equal(("2", AttributionConfidence.Shared), Who(await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow(), "79035550000")));
+        Assert.Equal(("2", AttributionConfidence.Shared), Who(await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow())));
+    }
+
+    [Fact]
+    public async Task Resolution_brings_the_visit_fields_in_the_same_round_trip()
+    {
+        var (leases, script, _) = await PoolAsync(1);
+        await leases.StoreVisitAsync(script.ProjectId, "1", new Dictionary<string, string?> { ["marker"] = "direct_search", ["city"] = "Moscow", ["domain"] = null });
+        var number = (await leases.AcquireAsync(script, "1")).Number!;
+        var resolution = await leases.ResolveAsync(script.ProjectId, number, time.GetUtcNow());
+        Assert.Equal(new Dictionary<string, string> { ["marker"] = "direct_search", ["city"] = "Moscow" }, resolution.Fields);
+    }
+
+    [Fact]
+    public async Task Lease_history_is_trimmed_by_age_and_depth()
+    {
+        var (leases, script, _) = await PoolAsync(1, grace: 10, options: new PoolOptions { LeaseHistoryHours = 1, LateCallWindowMinutes = 5 });
+        var history = LeaseStore.Prefix(script.ProjectId) + "hist:";
+        string? number = null;
+        for (var i = 0; i < LeaseScripts.HistoryDepth + 10; i++)
+        {
+            number = (await leases.AcquireAsync(script, i.ToString(System.Globalization.CultureInfo.InvariantCulture))).Number;
+            time.Advance(TimeSpan.FromSeconds(11));
+        }
+
+        await leases.AcquireAsync(script, "last");
+        Assert.Equal(LeaseScripts.HistoryDepth, await redis.GetDatabase().SortedSetLengthAsync(history + number));
+        Assert.True(await redis.GetDatabase().KeyTimeToLiveAsync(history + number) <= TimeSpan.FromHours(1));
+
+        // Two hours on, every ended lease (the one that ends now included) is past the one-hour history: nothing is kept.
+        time.Advance(TimeSpan.FromHours(2));
+        await leases.AcquireAsync(script, "after");
+        Assert.False(await redis.GetDatabase().KeyExistsAsync(history + number));
+    }
+
+    [Fact]
+    public async Task Peak_demand_counts_every_visit_that_wanted_a_number_at_once_including_shared_and_fallback_ones()
+    {
+        var (leases, script, _) = await PoolAsync(2, policy: "fallback", grace: 60, fallback: "74950000001");
+        Assert.Null(await leases.PeakDemandAsync(script.ProjectId, script.Id));
+        foreach (var visit in new[] { "1", "2", "3", "4" })
+        {
+            await leases.AcquireAsync(script, visit);
+        }
+
+        Assert.Equal(4, await leases.PeakDemandAsync(script.ProjectId, script.Id));
+
+        // Visit 4 (fallback) keeps wanting through heartbeats for an hour; the others fall silent and stop counting.
+        for (var i = 0; i < 90; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(40));
+            await leases.HeartbeatAsync(script.ProjectId, "4");
+        }
+
+        await leases.AcquireAsync(script, "5");
+        Assert.Equal(4, await leases.PeakDemandAsync(script.ProjectId, script.Id));
+
+        // A week later the first hour (4 at once) has left the window; the next hour (visits 4 and 5) has not yet.
+        time.Advance(TimeSpan.FromHours(167));
+        await leases.AcquireAsync(script, "6");
+        Assert.Equal(2, await leases.PeakDemandAsync(script.ProjectId, script.Id));
+        time.Advance(TimeSpan.FromHours(1));
+        await leases.AcquireAsync(script, "7");
+        Assert.Equal(1, await leases.PeakDemandAsync(script.ProjectId, script.Id));
     }
 }

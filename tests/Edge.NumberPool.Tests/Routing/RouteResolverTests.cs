@@ -47,6 +47,45 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
     }
 
     [Fact]
+    public async Task A_scripts_accuracy_is_the_exclusive_share_of_its_calls_and_needed_phone_count_its_peak_demand()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "accuracy");
+        var numbers = new[] { NewNumber(), NewNumber() };
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "tight", "options": {"exhausted_policy": "share"}, "replaceable_numbers": ["{{{numbers[0]}}}", "{{{numbers[1]}}}"]}""");
+        var shown = new List<string>();
+        foreach (var marker in new[] { "a", "b", "c" })
+        {
+            var (_, visit) = await client.SitePostAsync("/site/visit", $$$"""{"marker": "{{{marker}}}"}""");
+            var (_, number) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visit.GetProperty("visit_id").GetString()}}}}""");
+            shown.Add(number.GetProperty("phone").GetString()!);
+        }
+
+        // The third visit shares the first visit's number (idle longest); the second visit's number stays its own.
+        Assert.Equal(shown[0], shown[2]);
+        var resolver = app.Services.GetRequiredService<IRouteResolver>();
+        Assert.Equal(AttributionConfidence.Exclusive, (await resolver.ResolveAsync(new RouteQuery(shown[1], null, DateTimeOffset.UtcNow), default)).Decision!.Attribution.Confidence);
+        Assert.Equal(AttributionConfidence.Shared, (await resolver.ResolveAsync(new RouteQuery(shown[0], null, DateTimeOffset.UtcNow), default)).Decision!.Attribution.Confidence);
+
+        // Calls are counted off the call path; wait for both to land.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        System.Text.Json.JsonElement script;
+        do
+        {
+            script = (await client.OkAsync("project/calltracking/script/list", "{}")).GetProperty("data")[0];
+            if (script.GetProperty("accuracy").ValueKind != System.Text.Json.JsonValueKind.Null && script.GetProperty("call_count").GetInt32() == 2)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Equal(50, script.GetProperty("accuracy").GetInt32());
+        Assert.Equal(3, script.GetProperty("needed_phone_count").GetInt32());
+    }
+
+    [Fact]
     public async Task A_visit_outside_every_segment_gets_no_number()
     {
         var client = await ApiClient.ForNewProjectAsync(app, "segments");
