@@ -12,7 +12,7 @@ namespace Calltracking.Edge.Host.Cli;
 /// </summary>
 public static class EdgeCli
 {
-    private static readonly string[] Commands = ["migrate", "project", "key", "demo"];
+    private static readonly string[] Commands = ["migrate", "project", "key", "demo", "simulate"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
 
@@ -126,8 +126,100 @@ public static class EdgeCli
         demo.Subcommands.Add(seed);
         root.Subcommands.Add(demo);
 
+        root.Subcommands.Add(SimulateCommand(output, error));
+
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return await root.Parse(args).InvokeAsync(configuration);
+    }
+
+    /// <summary><c>simulate</c>: the pool simulator against the configured Redis (throwaway keys), with the accuracy chart.</summary>
+    private static Command SimulateCommand(TextWriter output, TextWriter error)
+    {
+        var defaults = new NumberPool.Simulation.SimulationSettings();
+        var arrivals = new Option<double>("--arrivals-per-minute") { Description = "Visitors arriving per minute (Poisson).", DefaultValueFactory = _ => defaults.ArrivalsPerMinute };
+        var session = new Option<string>("--session") { Description = "Session length in minutes: exp:MEAN, uniform:MIN-MAX, fixed:X or lognormal:MEDIAN:SIGMA.", DefaultValueFactory = _ => defaults.Session.Text };
+        var callDelay = new Option<string>("--call-delay") { Description = "Minutes from arrival to the call, same forms as --session.", DefaultValueFactory = _ => defaults.CallDelay.Text };
+        var callShare = new Option<double>("--call-share") { Description = "Share of visitors who call (0..1).", DefaultValueFactory = _ => defaults.CallShare };
+        var minutes = new Option<int>("--minutes") { Description = "Simulated minutes of traffic.", DefaultValueFactory = _ => defaults.Minutes };
+        var grace = new Option<int>("--grace-seconds") { Description = "Lease grace after the last heartbeat.", DefaultValueFactory = _ => defaults.GraceSeconds };
+        var heartbeat = new Option<int>("--heartbeat-seconds") { Description = "Heartbeat interval of an open page.", DefaultValueFactory = _ => defaults.HeartbeatSeconds };
+        var late = new Option<int>("--late-window-minutes") { Description = "Late-call window.", DefaultValueFactory = _ => defaults.LateWindowMinutes };
+        var seedOption = new Option<int>("--seed") { Description = "Random seed (the same seed replays the same trace).", DefaultValueFactory = _ => defaults.Seed };
+        var pools = new Option<string?>("--pools") { Description = "Pool sizes, comma-separated (default: 25 %–150 % of the trace's peak concurrent visitors)." };
+        var chart = new Option<string?>("--chart") { Description = "Write the accuracy-vs-pool-size chart to PATH.svg and PATH.png." };
+        var command = new Command("simulate", "Replay synthetic visitor traffic against the Redis-backed pool and a naive policy; print accuracy per pool size.")
+        {
+            arrivals, session, callDelay, callShare, minutes, grace, heartbeat, late, seedOption, pools, chart,
+        };
+        command.SetAction((parse, token) => WithServicesAsync(error, async services =>
+        {
+            var failures = new List<string>();
+            NumberPool.Simulation.Distribution Distribution(Option<string> option)
+            {
+                if (NumberPool.Simulation.Distribution.TryParse(parse.GetValue(option)!, out var d, out var message))
+                {
+                    return d;
+                }
+
+                failures.Add($"{option.Name}: {message}");
+                return defaults.Session;
+            }
+
+            var settings = new NumberPool.Simulation.SimulationSettings
+            {
+                ArrivalsPerMinute = parse.GetValue(arrivals),
+                Session = Distribution(session),
+                CallDelay = Distribution(callDelay),
+                CallShare = parse.GetValue(callShare),
+                Minutes = parse.GetValue(minutes),
+                GraceSeconds = parse.GetValue(grace),
+                HeartbeatSeconds = parse.GetValue(heartbeat),
+                LateWindowMinutes = parse.GetValue(late),
+                Seed = parse.GetValue(seedOption),
+            };
+            failures.AddRange(settings.Validate());
+            List<int>? sizes = null;
+            if (parse.GetValue(pools) is { Length: > 0 } list)
+            {
+                sizes = [];
+                foreach (var item in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 100_000)
+                    {
+                        sizes.Add(size);
+                    }
+                    else
+                    {
+                        failures.Add($"--pools: '{item}' is not a pool size between 1 and 100000");
+                    }
+                }
+            }
+
+            if (failures.Count > 0)
+            {
+                foreach (var failure in failures)
+                {
+                    await error.WriteLineAsync(failure);
+                }
+
+                return 2;
+            }
+
+            var simulator = new NumberPool.Simulation.PoolSimulator(services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>());
+            await output.WriteLineAsync("pool\tours_all\tours_in_window\tnaive_all\tnaive_in_window\tours_shared\tnaive_shared");
+            var report = await simulator.RunAsync(settings, sizes, r => output.WriteLine(FormattableString.Invariant(
+                $"{r.PoolSize}\t{r.Ours.Accuracy:P2}\t{r.Ours.AccuracyWithinWindow:P2}\t{r.Naive.Accuracy:P2}\t{r.Naive.AccuracyWithinWindow:P2}\t{r.Ours.SharedHandOuts}\t{r.Naive.SharedHandOuts}")), token);
+            await output.WriteLineAsync(FormattableString.Invariant($"visitors={report.Visitors} calls={report.Calls} peak_concurrent_visitors={report.PeakConcurrentVisitors}"));
+            if (parse.GetValue(chart) is { Length: > 0 } path)
+            {
+                await File.WriteAllTextAsync(path + ".svg", NumberPool.Simulation.AccuracyChart.Svg(report), token);
+                await File.WriteAllBytesAsync(path + ".png", NumberPool.Simulation.AccuracyChart.Png(report), token);
+                await output.WriteLineAsync($"chart: {path}.svg, {path}.png");
+            }
+
+            return 0;
+        }));
+        return command;
     }
 
     private static async Task<int> WithServicesAsync(TextWriter error, Func<IServiceProvider, Task<int>> action)

@@ -8,9 +8,10 @@ namespace Calltracking.Edge.NumberPool.Leases;
 /// <item><c>pool:S</c> set of the script's numbers; <c>free:S</c> zset number → released at (ms), popped lowest first so
 /// a released number rests longest; <c>leased:S</c> zset number → lease expiry.</item>
 /// <item><c>lease:N</c> hash of the number's current lease (script, started, grace, maxage, shared);
-/// <c>holders:N</c> zset visit → last activity.</item>
+/// <c>holders:N</c> zset visit → its last page view (number request; heartbeats keep the lease but do not count),
+/// the 64 latest kept.</item>
 /// <item><c>hist:N</c> zset of the number's ended leases, score = end, member <c>started|ended|shared|v1,v2,…</c>
-/// (holders by latest activity first); trimmed by age (the history window) and to the last 64 leases.</item>
+/// (holders by latest page view first); trimmed by age (the history window) and to the last 64 leases.</item>
 /// <item><c>visit:V</c> hash: <c>f:*</c> the visit's hot fields, <c>phone:S</c> the number it holds of script S,
 /// <c>want:S</c> its grace for script S (it asked for a number, whatever it got).</item>
 /// <item><c>want:S</c> zset visit → end of its interest (demand, shared and fallback hand-outs included);
@@ -106,6 +107,7 @@ internal static class LeaseScripts
         if best == nil then return {'', 'empty'} end
         local lease = prefix .. 'lease:' .. best
         redis.call('ZADD', prefix .. 'holders:' .. best, now, visit)
+        redis.call('ZREMRANGEBYRANK', prefix .. 'holders:' .. best, 0, -65)
         redis.call('HSET', lease, 'shared', 1)
         local started = tonumber(redis.call('HGET', lease, 'started') or now)
         local current = tonumber(redis.call('ZSCORE', leased, best) or 0)
@@ -133,7 +135,6 @@ internal static class LeaseScripts
               local started = tonumber(redis.call('HGET', lease, 'started') or now)
               local grace = tonumber(redis.call('HGET', lease, 'grace') or 150000)
               local maxage = tonumber(redis.call('HGET', lease, 'maxage') or 86400000)
-              redis.call('ZADD', holders, now, visit)
               redis.call('ZADD', leased, math.max(exp, math.min(now + grace, started + maxage)), phone)
               renewed = renewed + 1
             end
@@ -150,7 +151,7 @@ internal static class LeaseScripts
     /// ARGV: number, instant, late window, caller ('' when unknown), caller memory (ms). Returns
     /// {visit, exclusive|shared|late|none, field, value, …} with the visit's hot fields, so a call needs one round trip.
     /// The visit is the holder at the instant (current lease or history); for a shared number the holder the caller was
-    /// attributed to before, else the most recently active; with no holder, the last one whose lease ended within the window.
+    /// attributed to before, else the one whose page asked for the number last; with no holder, the last one whose lease ended within the window.
     /// </summary>
     public const string Resolve = """
         local prefix = KEYS[1]
@@ -177,7 +178,7 @@ internal static class LeaseScripts
           if started <= at then
             searched = true
             local exp = tonumber(redis.call('ZSCORE', prefix .. 'leased:' .. script, phone) or 0)
-            local holders = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, -1)
+            local holders = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, 63)
             if holders[1] then
               if at <= exp then
                 if #holders > 1 then visit, confidence = pick(holders), 'shared' else visit, confidence = holders[1], 'exclusive' end

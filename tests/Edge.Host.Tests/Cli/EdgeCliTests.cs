@@ -42,6 +42,34 @@ public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
     }
 
     [Fact]
+    public async Task Simulate_prints_accuracy_per_pool_size_and_writes_the_chart()
+    {
+        var chart = Path.Combine(Path.GetTempPath(), "edge-sim-" + Guid.NewGuid().ToString("N"));
+        var (exit, output, error) = await RunAsync("simulate", "--minutes", "10", "--arrivals-per-minute", "10", "--pools", "5,40", "--chart", chart);
+        Assert.True(exit == 0, error);
+        var rows = output.Split('\n').Where(l => l.StartsWith("5\t", StringComparison.Ordinal) || l.StartsWith("40\t", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Matches(@"^visitors=\d+ calls=\d+ peak_concurrent_visitors=\d+$", output.Split('\n').Single(l => l.StartsWith("visitors=", StringComparison.Ordinal)).Trim());
+        Assert.True(new FileInfo(chart + ".png").Length > 1000);
+        System.Xml.Linq.XDocument.Load(chart + ".svg");
+        File.Delete(chart + ".png");
+        File.Delete(chart + ".svg");
+    }
+
+    [Theory]
+    [InlineData("--session", "gamma:3", "--session")]
+    [InlineData("--call-delay", "exp:-1", "--call-delay")]
+    [InlineData("--call-share", "1.5", "--call-share")]
+    [InlineData("--pools", "10,zero", "--pools")]
+    [InlineData("--heartbeat-seconds", "500", "--heartbeat-seconds")]
+    public async Task Simulate_refuses_bad_options_naming_them(string option, string value, string named)
+    {
+        var (exit, _, error) = await RunAsync("simulate", option, value);
+        Assert.Equal(2, exit);
+        Assert.Contains(named, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_seed_creates_one_script_with_three_numbers_once()
     {
         var (_, created, _) = await RunAsync("project", "create", "--name", "Demo");
