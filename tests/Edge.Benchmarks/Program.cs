@@ -20,6 +20,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "lease")
+        {
+            await Leases.LeaseBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "encode")
         {
             Media.EncodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 600);

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Calltracking.Edge.Host.Projects;
+using Calltracking.Edge.NumberPool;
+using Calltracking.Edge.NumberPool.Catalogue;
+using Calltracking.Edge.NumberPool.Leases;
+using Calltracking.Edge.Testing;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Calltracking.Edge.Benchmarks.Leases;
+
+/// <summary>
+/// The number pool under load, in one run: (1) <c>/site/number</c> through HTTP against the edge as its own process
+/// (PostgreSQL and Redis on loopback), closed loop with many connections: requests/s and p50/p99; (2) the acquire Lua
+/// from our client against <c>redis-benchmark</c> running the same EVALSHA with the same concurrency (the ratio);
+/// (3) resolve() at a paced 2,000 calls/s, open loop, latency from each call's scheduled instant: p50/p99.
+/// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds]</c>.
+/// </summary>
+internal static class LeaseBenchmark
+{
+    public static async Task RunAsync(int seconds)
+    {
+        using var redisServer = RedisServer.Start();
+        var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("leasebench");
+        var data = Directory.CreateTempSubdirectory("edge-lease-bench").FullName;
+        using var edge = await EdgeProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Postgres__ConnectionString"] = connectionString,
+            ["Redis__Configuration"] = redisServer.Configuration,
+            ["Sip__UdpListen"] = $"127.0.0.1:{FreePort.Udp()}",
+            ["Sip__TcpListen"] = string.Empty,
+            ["NumberPool__SiteRequestsPerSecondPerIp"] = "100000",
+            ["NumberPool__SiteBurstPerIp"] = "1000000",
+            ["CallHistory__SpoolDirectory"] = Path.Combine(data, "spool"),
+            ["Recording__CaptureDirectory"] = Path.Combine(data, "captures"),
+            ["Recording__Directory"] = Path.Combine(data, "recordings"),
+            ["Logging__LogLevel__Default"] = "Warning",
+        });
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var (project, key) = await new ProjectStore(dataSource).CreateAsync("leasebench", CancellationToken.None);
+        var numbers = Enumerable.Range(0, 1000).Select(i => "7800" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var http = new HttpClient(handler) { BaseAddress = edge.BaseAddress };
+        using (var create = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/project/calltracking/script/create?project={project}")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { name = "bench", options = new { exhausted_policy = "share" }, replaceable_numbers = numbers }), Encoding.UTF8, "application/json"),
+        })
+        {
+            create.Headers.Add("Api-key", key);
+            using var created = await http.SendAsync(create);
+            created.EnsureSuccessStatusCode();
+        }
+
+        // Visits as the site script makes them; then number requests (a page view each) from those visits.
+        var visits = new string[2000];
+        for (var i = 0; i < visits.Length; i++)
+        {
+            using var response = await http.PostAsync($"/site/visit?project={project}", new StringContent("{\"marker\":\"bench\"}", Encoding.UTF8, "application/json"));
+            visits[i] = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visit_id").GetString()!;
+        }
+
+        var bodies = visits.Select(v => Encoding.UTF8.GetBytes($"{{\"visit_id\":{v}}}")).ToArray();
+        var path = $"/site/number?project={project}";
+        await ClosedLoopAsync("warm-up", 64, TimeSpan.FromSeconds(3), async i =>
+        {
+            using var content = new ByteArrayContent(bodies[i % bodies.Length]);
+            using var response = await http.PostAsync(path, content);
+            response.EnsureSuccessStatusCode();
+        });
+        foreach (var concurrency in new[] { 32, 128 })
+        {
+            await ClosedLoopAsync($"HTTP /site/number, {concurrency} connections", concurrency, TimeSpan.FromSeconds(seconds), async i =>
+            {
+                using var content = new ByteArrayContent(bodies[(i * 7919) % bodies.Length]);
+                using var response = await http.PostAsync(path, content);
+                response.EnsureSuccessStatusCode();
+            });
+        }
+
+        // The acquire Lua, our client against redis-benchmark, same script, same arguments shape, 50 connections each.
+        using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.Configuration + ",allowAdmin=true");
+        var leases = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System);
+        var script = (await new CatalogueStore(dataSource).ListScriptsAsync(project, false, CancellationToken.None)).Single();
+        var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(i * 7919) % visits.Length]));
+        var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
+        var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
+        Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+
+        // resolve() paced at 2,000/s for the given seconds.
+        await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+        Directory.Delete(data, recursive: true);
+    }
+
+    private static async Task<double> ClosedLoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation)
+    {
+        var latencies = new List<double>[concurrency];
+        var counter = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+        {
+            var mine = latencies[w] = [];
+            while (stopwatch.Elapsed < duration)
+            {
+                var i = Interlocked.Increment(ref counter);
+                var started = Stopwatch.GetTimestamp();
+                await operation(i);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }));
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var rate = all.Length / elapsed;
+        var loadCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / elapsed;
+        Console.WriteLine(FormattableString.Invariant($"{name}: {rate:F0}/s, p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms ({all.Length} requests; load generator used {loadCpu:F2} cores)"));
+        return rate;
+    }
+
+    private static double RedisBenchmark(RedisServer server, string sha, long project, long scriptId, string visit, int seconds)
+    {
+        var (host, port) = (server.Endpoint.Split(':')[0], server.Endpoint.Split(':')[1]);
+        var requests = 30_000 * seconds;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var psi = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[]
+        {
+            "-h", host, "-p", port, "-c", "50", "-n", requests.ToString(CultureInfo.InvariantCulture), "--dbnum", server.Database.ToString(CultureInfo.InvariantCulture), "-q",
+            "EVALSHA", sha, "1", LeaseStore.Prefix(project), scriptId.ToString(CultureInfo.InvariantCulture), visit, now, "150000", "86400000", "share", "86400000",
+        })
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Console.WriteLine("redis-benchmark: " + output.Split('\r', '\n').LastOrDefault(l => l.Contains("requests per second", StringComparison.Ordinal))?.Trim());
+        var line = output.Split('\r', '\n').Last(l => l.Contains("requests per second", StringComparison.Ordinal));
+        var number = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
+        return double.Parse(number, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task PacedResolveAsync(LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
+    {
+        var total = perSecond * seconds;
+        var latencies = new double[total];
+        var start = Stopwatch.GetTimestamp();
+        var tasks = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * (double)Stopwatch.Frequency / perSecond);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait);
+            }
+
+            var index = i;
+            tasks.Add(Task.Run(async () =>
+            {
+                await leases.ResolveAsync(project, numbers[index % numbers.Length], DateTimeOffset.UtcNow, "7916" + index.ToString("D7", CultureInfo.InvariantCulture));
+                latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds; // from the scheduled instant: no coordinated omission
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Array.Sort(latencies);
+        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {total / elapsed:F0}/s, p50 {Percentile(latencies, 0.50):F3} ms, p99 {Percentile(latencies, 0.99):F3} ms, max {latencies[^1]:F2} ms"));
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+}
