@@ -32,6 +32,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "xls")
+        {
+            await XlsExportBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -1,14 +1,15 @@
 using System.Globalization;
 using Dapper;
 using Npgsql;
-using NPOI.HSSF.UserModel;
 
 namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>
 /// <c>project/calltracking/call/xls/export</c>: the calls of a period as an Excel 97-2003 workbook with the
-/// reference's columns. Rows stream from PostgreSQL (unbuffered); the .xls format itself is built in memory by
-/// NPOI's HSSF, and a sheet holds at most 65,535 rows, so long periods continue on further sheets.
+/// reference's columns. Rows stream from PostgreSQL (unbuffered, read asynchronously) into <see cref="XlsWriter"/>,
+/// which spools the sheets to a temporary file, so memory does not grow with the period; a sheet holds 65,535 calls
+/// under its header, so long periods continue on sheets "Calls 2", "Calls 3", …. The file is sent once the last row is
+/// read (the workbook's directory needs every sheet's size).
 /// </summary>
 public sealed class CallExport(NpgsqlDataSource dataSource, Recordings.RecordingLinks links)
 {
@@ -18,8 +19,6 @@ public sealed class CallExport(NpgsqlDataSource dataSource, Recordings.Recording
         "Source", "City", "Country", "Domain", "Referrer", "Landing Page", "UTM_Source", "UTM_Medium", "UTM_Campaign", "UTM_Term", "UTM_Content",
     ];
 
-    private const int RowsPerSheet = 65_535;
-
     private sealed record ExportRow(
         Guid Id, bool ForbidLinks, DateTime StartedAt, string? Caller, string Callee, string Status, int Duration, string? RecordingState, string? OrderId, string? Comment,
         string? VisitId, string? Marker, string? City, string? Country, string? Domain, string? Referrer, string? LandingPage,
@@ -27,13 +26,12 @@ public sealed class CallExport(NpgsqlDataSource dataSource, Recordings.Recording
 
     public async Task WriteAsync(long projectId, CallPeriod period, Stream output, CancellationToken cancellationToken)
     {
-        var workbook = new HSSFWorkbook();
-        HSSFSheet? sheet = null;
-        var rowIndex = 0;
-        var sheetNumber = 0;
+        await using var workbook = new XlsWriter("Calls", Columns);
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            var rows = await connection.QueryAsync<ExportRow>(new CommandDefinition(
+            // QueryUnbufferedAsync reads each row with ReadAsync as it is enumerated; QueryAsync without the buffered
+            // flag would also stream, but with blocking reads.
+            var rows = connection.QueryUnbufferedAsync<ExportRow>(
                 """
                 SELECT c.id, coalesce((p.settings->>'forbid_listening_by_link') IN ('true', '1'), false) AS ForbidLinks, c.started_at AS StartedAt, c.caller, c.callee, c.status, c.duration, c.recording_state AS RecordingState, c.order_id AS OrderId,
                        c.comment, c.visit_id AS VisitId, coalesce(v.marker, c.marker) AS Marker, coalesce(v.city, c.city) AS City, v.country, v.domain,
@@ -44,58 +42,36 @@ public sealed class CallExport(NpgsqlDataSource dataSource, Recordings.Recording
                 WHERE c.project_id = @projectId AND c.started_at >= @from AND c.started_at <= @to
                 ORDER BY c.started_at, c.seq
                 """,
-                new { projectId, from = period.From.UtcDateTime, to = period.To.UtcDateTime },
-                flags: CommandFlags.None,
-                cancellationToken: cancellationToken));
-            foreach (var row in rows)
+                new { projectId, from = period.From.UtcDateTime, to = period.To.UtcDateTime });
+            var date = new char[19]; // reused: no string per row for the date
+            await foreach (var row in rows.WithCancellation(cancellationToken))
             {
-                if (sheet is null || rowIndex == RowsPerSheet)
-                {
-                    sheet = (HSSFSheet)workbook.CreateSheet(sheetNumber == 0 ? "Calls" : $"Calls {sheetNumber + 1}");
-                    sheetNumber++;
-                    WriteHeader(sheet);
-                    rowIndex = 1;
-                }
-
-                var cells = sheet.CreateRow(rowIndex++);
                 var local = new DateTimeOffset(DateTime.SpecifyKind(row.StartedAt, DateTimeKind.Utc)).ToOffset(period.Offset);
-                string?[] values =
-                [
-                    local.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), row.Caller, row.Callee, row.Status, null,
-                    links.For(new CallRow { Id = row.Id, ProjectId = projectId, RecordingState = row.RecordingState, ForbidLinks = row.ForbidLinks }), row.OrderId, row.Comment, row.VisitId, row.Marker, row.City, row.Country, row.Domain, row.Referrer,
-                    row.LandingPage, row.UtmSource, row.UtmMedium, row.UtmCampaign, row.UtmTerm, row.UtmContent,
-                ];
-                for (var i = 0; i < values.Length; i++)
-                {
-                    if (i == 4)
-                    {
-                        cells.CreateCell(i).SetCellValue(row.Duration);
-                    }
-                    else
-                    {
-                        cells.CreateCell(i).SetCellValue(values[i] ?? string.Empty);
-                    }
-                }
+                local.TryFormat(date, out var dateLength, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                workbook.AddText(date.AsSpan(0, dateLength));
+                workbook.AddText(row.Caller);
+                workbook.AddText(row.Callee);
+                workbook.AddText(row.Status);
+                workbook.AddNumber(row.Duration);
+                workbook.AddText(links.For(new CallRow { Id = row.Id, ProjectId = projectId, RecordingState = row.RecordingState, ForbidLinks = row.ForbidLinks }));
+                workbook.AddText(row.OrderId);
+                workbook.AddText(row.Comment);
+                workbook.AddText(row.VisitId);
+                workbook.AddText(row.Marker);
+                workbook.AddText(row.City);
+                workbook.AddText(row.Country);
+                workbook.AddText(row.Domain);
+                workbook.AddText(row.Referrer);
+                workbook.AddText(row.LandingPage);
+                workbook.AddText(row.UtmSource);
+                workbook.AddText(row.UtmMedium);
+                workbook.AddText(row.UtmCampaign);
+                workbook.AddText(row.UtmTerm);
+                workbook.AddText(row.UtmContent);
+                await workbook.EndRowAsync(cancellationToken);
             }
         }
 
-        if (sheet is null)
-        {
-            WriteHeader((HSSFSheet)workbook.CreateSheet("Calls"));
-        }
-
-        using var buffer = new MemoryStream();
-        workbook.Write(buffer);
-        buffer.Position = 0;
-        await buffer.CopyToAsync(output, cancellationToken);
-    }
-
-    private static void WriteHeader(HSSFSheet sheet)
-    {
-        var header = sheet.CreateRow(0);
-        for (var i = 0; i < Columns.Length; i++)
-        {
-            header.CreateCell(i).SetCellValue(Columns[i]);
-        }
+        await workbook.CompleteAsync(output, cancellationToken);
     }
 }
