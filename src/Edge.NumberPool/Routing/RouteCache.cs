@@ -11,6 +11,32 @@ namespace Calltracking.Edge.NumberPool.Routing;
 public sealed class RouteCache(IOptions<PoolOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, (CachedRoute? Route, long ExpiresAt)> entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, (IReadOnlyList<SiteScript> Scripts, long ExpiresAt)> sites = new();
+
+    /// <summary>
+    /// The enabled dynamic scripts of a project, ready for number requests (segments compiled, format parsed, the
+    /// JSON the site script needs serialised once), cached like routes: number requests are the site's hottest path.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<SiteScript>> SiteScriptsAsync(long project, Func<Task<IReadOnlyList<SiteScript>>> load)
+    {
+        if (sites.TryGetValue(project, out var entry) && entry.ExpiresAt > time.GetTimestamp())
+        {
+            return entry.Scripts;
+        }
+
+        var scripts = await load();
+        if (options.Value.RouteCacheSeconds > 0)
+        {
+            if (sites.Count > 10_000)
+            {
+                sites.Clear();
+            }
+
+            sites[project] = (scripts, time.GetTimestamp() + (options.Value.RouteCacheSeconds * time.TimestampFrequency));
+        }
+
+        return scripts;
+    }
 
     public bool TryGet(string number, out CachedRoute? route)
     {
@@ -39,7 +65,19 @@ public sealed class RouteCache(IOptions<PoolOptions> options, TimeProvider time)
         entries[number] = (route, time.GetTimestamp() + (options.Value.RouteCacheSeconds * time.TimestampFrequency));
     }
 
-    public void Clear() => entries.Clear();
+    public void Clear()
+    {
+        entries.Clear();
+        sites.Clear();
+    }
 }
+
+/// <summary>A script as number requests use it; the selector and the numbers are kept as their JSON text, copied into every answer.</summary>
+public sealed record SiteScript(
+    Catalogue.ScriptRecord Script,
+    Shared.Filters.FilterNode? Segments,
+    Shared.Phones.PhoneFormat? Format,
+    string CssSelectorJson,
+    string ReplaceableNumbersJson);
 
 public sealed record CachedRoute(Catalogue.PhoneRecord Phone, Catalogue.ScriptRecord? Script, Shared.Routing.ProjectCallSettings Settings);

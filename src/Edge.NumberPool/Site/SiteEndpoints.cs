@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Edge.NumberPool.Leases;
+using Calltracking.Edge.NumberPool.Routing;
 using Calltracking.Edge.NumberPool.Visits;
 using Calltracking.Shared.Json;
 using Calltracking.Shared.Phones;
@@ -44,7 +45,7 @@ public static class SiteEndpoints
             return new JsonObject { ["visit_id"] = visitId, ["status"] = "success" };
         }));
 
-        endpoints.MapPost("/site/number", (HttpContext http, VisitStore visits, LeaseStore leases, CatalogueStore catalogue) => Handle(http, async (project, body) =>
+        endpoints.MapPost("/site/number", (HttpContext http, VisitStore visits, LeaseStore leases, CatalogueStore catalogue, RouteCache cache) => Handle(http, async (project, body) =>
         {
             var visitId = Json.RequiredLong(body, "visit_id");
             var visitText = VisitStore.IdText(visitId);
@@ -55,34 +56,44 @@ public static class SiteEndpoints
                 await leases.StoreVisitAsync(project, visitText, fields);
             }
 
-            foreach (var script in await catalogue.ActiveScriptsAsync(project, http.RequestAborted))
+            var scripts = await cache.SiteScriptsAsync(project, () => LoadSiteScriptsAsync(catalogue, project, http.RequestAborted));
+            foreach (var site in scripts)
             {
-                if (script.CalltrackingType != "dynamic" || !SegmentMatcher.Matches(SegmentMatcher.Compile(script.Segments), fields))
+                if (!SegmentMatcher.Matches(site.Segments, fields))
                 {
                     continue;
                 }
 
-                var lease = await leases.AcquireAsync(script, visitText);
+                var lease = await leases.AcquireAsync(site.Script, visitText);
                 if (lease.Number is null)
                 {
                     continue;
                 }
 
-                var formatted = PhoneFormat.TryParse(script.PhoneFormat, out var format, out _) && format!.TryFormat(lease.Number, out var text, out _) ? text : lease.Number;
-                return new JsonObject
+                var formatted = site.Format is { } format && format.TryFormat(lease.Number, out var text, out _) ? text : lease.Number;
+
+                // Written directly: the selector and the numbers are cached JSON, copied as they are into every answer.
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + site.ReplaceableNumbersJson.Length + site.CssSelectorJson.Length);
+                using (var writer = new Utf8JsonWriter(buffer))
                 {
-                    ["phone"] = lease.Number,
-                    ["formatted"] = formatted,
-                    ["script_id"] = script.Id,
-                    ["kind"] = lease.Kind.ToString().ToLowerInvariant(),
-                    ["css_selector"] = JsonNode.Parse(script.CssSelector),
-                    ["replaceable_numbers"] = new JsonArray([.. (await catalogue.ScriptNumbersAsync(project, script.Id, http.RequestAborted)).Select(n => (JsonNode)n)]),
-                    ["heartbeat_seconds"] = Math.Max(5, script.LeaseGraceSeconds / 3),
-                    ["status"] = "success",
-                };
+                    writer.WriteStartObject();
+                    writer.WriteString("phone", lease.Number);
+                    writer.WriteString("formatted", formatted);
+                    writer.WriteNumber("script_id", site.Script.Id);
+                    writer.WriteString("kind", lease.Kind.ToString().ToLowerInvariant());
+                    writer.WritePropertyName("css_selector");
+                    writer.WriteRawValue(site.CssSelectorJson, skipInputValidation: true);
+                    writer.WritePropertyName("replaceable_numbers");
+                    writer.WriteRawValue(site.ReplaceableNumbersJson, skipInputValidation: true);
+                    writer.WriteNumber("heartbeat_seconds", Math.Max(5, site.Script.LeaseGraceSeconds / 3));
+                    writer.WriteString("status", "success");
+                    writer.WriteEndObject();
+                }
+
+                return Results.Bytes(buffer.WrittenMemory.ToArray(), "application/json; charset=utf-8");
             }
 
-            return new JsonObject { ["phone"] = null, ["status"] = "success" };
+            return JsonAnswer(new JsonObject { ["phone"] = null, ["status"] = "success" });
         }));
 
         endpoints.MapPost("/site/heartbeat", (HttpContext http, LeaseStore leases) => Handle(http, async (project, body) =>
@@ -106,6 +117,28 @@ public static class SiteEndpoints
         return endpoints;
     }
 
+    private static async Task<IReadOnlyList<SiteScript>> LoadSiteScriptsAsync(CatalogueStore catalogue, long project, CancellationToken cancellationToken)
+    {
+        var scripts = new List<SiteScript>();
+        foreach (var script in await catalogue.ActiveScriptsAsync(project, cancellationToken))
+        {
+            if (script.CalltrackingType != "dynamic")
+            {
+                continue;
+            }
+
+            var numbers = await catalogue.ScriptNumbersAsync(project, script.Id, cancellationToken);
+            scripts.Add(new SiteScript(
+                script,
+                SegmentMatcher.Compile(script.Segments),
+                PhoneFormat.TryParse(script.PhoneFormat, out var format, out _) ? format : null,
+                JsonDocument.Parse(script.CssSelector).RootElement.GetRawText(),
+                JsonSerializer.Serialize(numbers)));
+        }
+
+        return scripts;
+    }
+
     /// <summary>The channel of a visit: the marker's first part, "site" for referrals, "" for direct visits.</summary>
     private static string SourceOf(Dictionary<string, string?> fields)
     {
@@ -123,7 +156,12 @@ public static class SiteEndpoints
         return fields["referrer"] is { Length: > 0 } ? "site" : string.Empty;
     }
 
-    private static async Task<IResult> Handle(HttpContext http, Func<long, JsonElement, Task<JsonObject>> handler)
+    private static IResult JsonAnswer(JsonObject body) => Results.Text(body.ToJsonString(ApiJson.Options), "application/json; charset=utf-8");
+
+    private static async Task<IResult> Handle(HttpContext http, Func<long, JsonElement, Task<JsonObject>> handler) =>
+        await Handle(http, async (project, body) => JsonAnswer(await handler(project, body)));
+
+    private static async Task<IResult> Handle(HttpContext http, Func<long, JsonElement, Task<IResult>> handler)
     {
         http.Response.Headers.AccessControlAllowOrigin = "*";
         if (!http.RequestServices.GetRequiredService<SiteRateLimiter>().TryAcquire(http))
@@ -155,7 +193,7 @@ public static class SiteEndpoints
 
         try
         {
-            return Results.Text((await handler(project, body)).ToJsonString(ApiJson.Options), "application/json; charset=utf-8");
+            return await handler(project, body);
         }
         catch (ApiValidationException ex)
         {
