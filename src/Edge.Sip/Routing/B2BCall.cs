@@ -36,6 +36,9 @@ internal sealed class B2BCall : IClientTransactionUser
     private ITimer? okRetransmitTimer;
     private TimeSpan okInterval;
     private byte[]? okToCarrier;
+
+    // 2xx answers to relayed re-INVITEs sent back over UDP, by the re-INVITE's CSeq: retransmitted until its ACK (§13.3.1.4).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer> relayedOks = new();
     private byte[]? ackToCallee;
     private long calleeCseq = 1;
     private long carrierCseq;
@@ -346,6 +349,51 @@ internal sealed class B2BCall : IClientTransactionUser
         okToCarrier = null;
     }
 
+    /// <summary>An ACK in either dialog: it ends the retransmission of the 2xx to the re-INVITE with its CSeq.</summary>
+    public void OnInDialogAck(bool fromCarrier, long cseq)
+    {
+        if (relayedOks.TryRemove((fromCarrier, cseq), out var timer))
+        {
+            timer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Retransmits a 2xx to a relayed re-INVITE over an unreliable transport, T1 doubling up to T2, until the
+    /// originator's ACK (<see cref="OnInDialogAck"/>) or 64·T1 (§13.3.1.4).
+    /// </summary>
+    private void RetransmitRelayedOk(bool toCarrier, long cseq, SipEndPoint target, byte[] ok)
+    {
+        var interval = stack.Timers.T1;
+        var started = stack.Time.GetTimestamp();
+        ITimer? timer = null;
+        timer = stack.Time.CreateTimer(
+            _ =>
+            {
+                if (State != CallState.Answered || stack.Time.GetElapsedTime(started) > stack.Timers.Timeout64)
+                {
+                    OnInDialogAck(toCarrier, cseq);
+                    return;
+                }
+
+                stack.Metrics.Retransmission("out", "INVITE");
+                _ = stack.SendAsync(target, ok);
+                interval = interval * 2 < stack.Timers.T2 ? interval * 2 : stack.Timers.T2;
+                timer?.Change(interval, Timeout.InfiniteTimeSpan);
+            },
+            null,
+            Timeout.InfiniteTimeSpan,
+            Timeout.InfiniteTimeSpan);
+        if (relayedOks.TryAdd((toCarrier, cseq), timer))
+        {
+            timer.Change(interval, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            timer.Dispose();
+        }
+    }
+
     private SipMessageWriter CarrierResponse(SipMessage response)
     {
         var writer = Invite.CreateResponse(response.StatusCode, response.ReasonPhrase, CarrierToTag);
@@ -584,6 +632,11 @@ internal sealed class B2BCall : IClientTransactionUser
     {
         ringTimer?.Dispose();
         okRetransmitTimer?.Dispose();
+        foreach (var key in relayedOks.Keys)
+        {
+            OnInDialogAck(key.ToCarrier, key.CSeq);
+        }
+
         media?.Close();
     }
 
@@ -621,7 +674,15 @@ internal sealed class B2BCall : IClientTransactionUser
             }
 
             var body = response.StatusCode < 300 ? call.MediaBody(response.Body, answerFromCarrier) : response.Body;
-            _ = origin.SendAsync(writer.WithBody(body, response.Header(SipHeaderNames.ContentType)).ToArray(), response.StatusCode);
+            var bytes = writer.WithBody(body, response.Header(SipHeaderNames.ContentType)).ToArray();
+            if (transaction.IsInvite && response.StatusCode is >= 200 and < 300 && !origin.ResponseTarget.IsReliable)
+            {
+                // The INVITE server transaction ends with its 2xx; the core retransmits it until the originator ACKs.
+                // Armed before the first send, so an ACK that comes back at once always finds it.
+                call.RetransmitRelayedOk(toCarrier: !answerFromCarrier, origin.Request.CSeq, origin.ResponseTarget, bytes);
+            }
+
+            _ = origin.SendAsync(bytes, response.StatusCode);
         }
 
         public void OnTransactionFailed(ClientTransaction transaction, int statusCode, string reason) =>

@@ -260,9 +260,15 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
-        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call) && tag == call.CarrierToTag)
+        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call))
         {
-            call.OnCarrierAck();
+            var fromCarrier = tag == call.CarrierToTag;
+            if (fromCarrier)
+            {
+                call.OnCarrierAck();
+            }
+
+            call.OnInDialogAck(fromCarrier, ack.CSeq);
         }
     }
 
