@@ -142,6 +142,110 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
         Assert.Equal(["1 ACK", "2 ACK", "2 ACK"], acks);
     }
 
+    [Fact]
+    public async Task The_200_to_a_relayed_re_invite_is_retransmitted_until_the_carrier_acks_it()
+    {
+        // A carrier whose ACK was lost: the edge, as the UAS core of the re-INVITE, must resend its 200 (RFC 3261
+        // §13.3.1.4) with T1 doubling, and stop once the ACK arrives. Both sides are sockets, so the test decides
+        // exactly when (and whether) to acknowledge.
+        using var pbx = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var pbxPort = ((IPEndPoint)pbx.Client.LocalEndPoint!).Port;
+        using var app = await StartEdgeAsync(pbxPort, "74958000003");
+        using var carrier = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var carrierPort = ((IPEndPoint)carrier.Client.LocalEndPoint!).Port;
+        var edge = new IPEndPoint(IPAddress.Loopback, app.Services.GetRequiredService<SipStack>().UdpEndPoint!.Port);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var pbxLoop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                UdpReceiveResult datagram;
+                try
+                {
+                    datagram = await pbx.ReceiveAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                var text = Encoding.ASCII.GetString(datagram.Buffer);
+                var lines = text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
+                if (lines[0].StartsWith("ACK ", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var isInvite = lines[0].StartsWith("INVITE ", StringComparison.Ordinal);
+                await pbx.SendAsync(Answer(lines, isInvite ? "s=" + InDialogScenarios.PbxReInviteSession : null, pbxPort), datagram.RemoteEndPoint);
+            }
+        });
+
+        const string CallId = "lost-ack-test@127.0.0.1";
+        var from = $"\"Caller\" <sip:79161234567@127.0.0.1:{carrierPort}>;tag=carrier1";
+        string Request(string method, string uri, int cseq, string to, bool sdp)
+        {
+            var body = sdp ? $"v=0\r\no=carrier 1 {cseq} IN IP4 127.0.0.1\r\ns={InDialogScenarios.CarrierReInviteSession}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" : string.Empty;
+            return $"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{carrierPort};branch=z9hG4bK-lost-{cseq}-{method}\r\nFrom: {from}\r\nTo: {to}\r\n" +
+                $"Call-ID: {CallId}\r\nCSeq: {cseq} {method}\r\nContact: <sip:79161234567@127.0.0.1:{carrierPort}>\r\nMax-Forwards: 70\r\n" +
+                (sdp ? "Content-Type: application/sdp\r\n" : string.Empty) + $"Content-Length: {body.Length}\r\n\r\n{body}";
+        }
+
+        async Task SendAsync(string message) => await carrier.SendAsync(Encoding.ASCII.GetBytes(message), edge);
+
+        async Task<(string StartLine, string Text)> ReceiveAsync(string cseq, TimeSpan within)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            wait.CancelAfter(within);
+            while (true)
+            {
+                var datagram = await carrier.ReceiveAsync(wait.Token);
+                var text = Encoding.ASCII.GetString(datagram.Buffer);
+                var lines = text.Split("\r\n");
+                if (Field(lines, "CSeq") == cseq && lines[0].StartsWith("SIP/2.0 200", StringComparison.Ordinal))
+                {
+                    return (lines[0], text);
+                }
+            }
+        }
+
+        var requestUri = $"sip:74958000003@{edge}";
+        await SendAsync(Request("INVITE", requestUri, 1, $"<{requestUri}>", sdp: true));
+        var (_, ok) = await ReceiveAsync("1 INVITE", TimeSpan.FromSeconds(10));
+        var okLines = ok.Split("\r\n");
+        var to = Field(okLines, "To");
+        var contact = Regex.Match(Field(okLines, "Contact"), "<([^>]+)>").Groups[1].Value;
+        await SendAsync(Request("ACK", contact, 1, to, sdp: false));
+
+        await SendAsync(Request("INVITE", contact, 2, to, sdp: true));
+        var first = await ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(10));
+        Assert.Contains("s=" + InDialogScenarios.PbxReInviteSession, first.Text, StringComparison.Ordinal);
+
+        // No ACK: the same 200 comes again (after T1 = 500 ms, then 1 s).
+        var again = await ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(3));
+        Assert.Equal(first.Text, again.Text);
+        await SendAsync(Request("ACK", contact, 2, to, sdp: false));
+
+        // Acknowledged: nothing more within the next retransmission intervals (1 s, 2 s).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(3.5)));
+
+        await SendAsync(Request("BYE", contact, 3, to, sdp: false));
+        using (var byeWait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            while (true)
+            {
+                var text = Encoding.ASCII.GetString((await carrier.ReceiveAsync(byeWait.Token)).Buffer);
+                if (text.StartsWith("SIP/2.0 200", StringComparison.Ordinal) && text.Contains("CSeq: 3 BYE", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+
+        await stop.CancelAsync();
+        await pbxLoop;
+    }
+
     private static string Field(string[] lines, string name) =>
         lines.Skip(1).Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals(name, StringComparison.OrdinalIgnoreCase)).Select(p => p[1].Trim()).FirstOrDefault() ?? string.Empty;
 
