@@ -39,6 +39,9 @@ internal sealed class B2BCall : IClientTransactionUser
 
     // 2xx answers to relayed re-INVITEs sent back over UDP, by the re-INVITE's CSeq: retransmitted until its ACK (§13.3.1.4).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer> relayedOks = new();
+
+    // Offerless re-INVITEs answered 2xx, by the originator's side and CSeq: their ACK on the other side waits for the originator's answer.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser> awaitingAck = new();
     private byte[]? ackToCallee;
     private long calleeCseq = 1;
     private long carrierCseq;
@@ -349,10 +352,22 @@ internal sealed class B2BCall : IClientTransactionUser
         okToCarrier = null;
     }
 
-    /// <summary>An ACK in either dialog: it ends the retransmission of the 2xx to the re-INVITE with its CSeq.</summary>
-    public void OnInDialogAck(bool fromCarrier, long cseq)
+    /// <summary>
+    /// An ACK in either dialog: it ends the retransmission of the 2xx to the re-INVITE with its CSeq and, when that
+    /// re-INVITE was offerless, goes on to the other side with its answer.
+    /// </summary>
+    public void OnInDialogAck(bool fromCarrier, SipMessage ack)
     {
-        if (relayedOks.TryRemove((fromCarrier, cseq), out var timer))
+        StopRelayedOk(fromCarrier, ack.CSeq);
+        if (awaitingAck.TryRemove((fromCarrier, ack.CSeq), out var relay))
+        {
+            relay.SendAck(ack.Body, ack.Header(SipHeaderNames.ContentType));
+        }
+    }
+
+    private void StopRelayedOk(bool toCarrier, long cseq)
+    {
+        if (relayedOks.TryRemove((toCarrier, cseq), out var timer))
         {
             timer.Dispose();
         }
@@ -372,7 +387,7 @@ internal sealed class B2BCall : IClientTransactionUser
             {
                 if (State != CallState.Answered || stack.Time.GetElapsedTime(started) > stack.Timers.Timeout64)
                 {
-                    OnInDialogAck(toCarrier, cseq);
+                    StopRelayedOk(toCarrier, cseq);
                     return;
                 }
 
@@ -634,8 +649,10 @@ internal sealed class B2BCall : IClientTransactionUser
         okRetransmitTimer?.Dispose();
         foreach (var key in relayedOks.Keys)
         {
-            OnInDialogAck(key.ToCarrier, key.CSeq);
+            StopRelayedOk(key.ToCarrier, key.CSeq);
         }
+
+        awaitingAck.Clear();
 
         media?.Close();
     }
@@ -644,6 +661,32 @@ internal sealed class B2BCall : IClientTransactionUser
     private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination, bool answerFromCarrier) : IClientTransactionUser
     {
         private byte[]? ack;
+        private (SipMessage Request, string To)? pendingAck;
+
+        /// <summary>The ACK for the 2xx on this side, with the originator's answer when the re-INVITE was offerless.</summary>
+        public void SendAck(ReadOnlyMemory<byte> body, string? contentType)
+        {
+            if (pendingAck is not { } pending)
+            {
+                return;
+            }
+
+            var writer = SipMessageWriter.Request("ACK", pending.Request.RequestUri!.ToString())
+                .Add(SipHeaderNames.Via, call.stack.LocalVia(destination.Transport, SipStack.NewBranch()))
+                .Add(SipHeaderNames.MaxForwards, "70")
+                .Add(pending.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
+                .Add(SipHeaderNames.To, pending.To)
+                .Add(SipHeaderNames.CallId, pending.Request.CallId)
+                .Add(SipHeaderNames.CSeq, $"{pending.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
+            if (!body.IsEmpty)
+            {
+                writer.WithBody(call.MediaBody(body, fromCarrier: !answerFromCarrier), contentType);
+            }
+
+            var bytes = writer.ToArray();
+            ack = bytes;
+            _ = call.stack.SendStatelessAsync(destination, bytes, "ACK");
+        }
 
         public void OnProvisional(ClientTransaction transaction, SipMessage response)
         {
@@ -653,17 +696,19 @@ internal sealed class B2BCall : IClientTransactionUser
         {
             if (transaction.IsInvite && response.StatusCode is >= 200 and < 300)
             {
-                // The edge ACKs the re-INVITE on this side itself; the originator's ACK is absorbed (CallRouter.OnAck).
-                var ack = SipMessageWriter.Request("ACK", transaction.Request.RequestUri!.ToString())
-                    .Add(SipHeaderNames.Via, call.stack.LocalVia(destination.Transport, SipStack.NewBranch()))
-                    .Add(SipHeaderNames.MaxForwards, "70")
-                    .Add(transaction.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
-                    .Add(response.Headers.First(h => h.Is(SipHeaderNames.To)))
-                    .Add(SipHeaderNames.CallId, transaction.Request.CallId)
-                    .Add(SipHeaderNames.CSeq, $"{transaction.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK")
-                    .ToArray();
-                this.ack = ack;
-                _ = call.stack.SendStatelessAsync(destination, ack, "ACK");
+                pendingAck = (transaction.Request, response.Header(SipHeaderNames.To) ?? string.Empty);
+                if (origin.Request.Body.IsEmpty)
+                {
+                    // An offerless re-INVITE: the 2xx carries the offer and the originator's ACK the answer, so the ACK
+                    // on this side waits for it and carries its body (RFC 3261 §13.2.1, RFC 3264 §4).
+                    call.awaitingAck[(!answerFromCarrier, origin.Request.CSeq)] = this;
+                }
+                else
+                {
+                    // With an offer in the re-INVITE the ACK carries nothing: the edge ACKs this side at once and the
+                    // originator's ACK is absorbed (CallRouter.OnAck).
+                    SendAck(ReadOnlyMemory<byte>.Empty, null);
+                }
             }
 
             var writer = origin.CreateResponse(response.StatusCode, response.ReasonPhrase, localTag)

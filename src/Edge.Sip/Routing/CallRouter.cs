@@ -268,7 +268,7 @@ public sealed partial class CallRouter : ISipRequestHandler
                 call.OnCarrierAck();
             }
 
-            call.OnInDialogAck(fromCarrier, ack.CSeq);
+            call.OnInDialogAck(fromCarrier, ack);
         }
     }
 

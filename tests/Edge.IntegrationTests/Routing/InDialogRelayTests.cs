@@ -148,21 +148,85 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
         // A carrier whose ACK was lost: the edge, as the UAS core of the re-INVITE, must resend its 200 (RFC 3261
         // §13.3.1.4) with T1 doubling, and stop once the ACK arrives. Both sides are sockets, so the test decides
         // exactly when (and whether) to acknowledge.
-        using var pbx = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var pbxPort = ((IPEndPoint)pbx.Client.LocalEndPoint!).Port;
-        using var app = await StartEdgeAsync(pbxPort, "74958000003");
-        using var carrier = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var carrierPort = ((IPEndPoint)carrier.Client.LocalEndPoint!).Port;
-        var edge = new IPEndPoint(IPAddress.Loopback, app.Services.GetRequiredService<SipStack>().UdpEndPoint!.Port);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var pbxLoop = Task.Run(async () =>
+        using var pbx = new SocketPbx();
+        using var app = await StartEdgeAsync(pbx.Port, "74958000003");
+        using var carrier = new SocketCarrier(app, "74958000003");
+        var (to, contact) = await carrier.EstablishAsync();
+
+        await carrier.SendAsync(carrier.Request("INVITE", contact, 2, to, InDialogScenarios.CarrierReInviteSession));
+        var first = await carrier.ReceiveOkAsync("2 INVITE", TimeSpan.FromSeconds(10));
+        Assert.Contains("s=" + InDialogScenarios.PbxReInviteSession, first, StringComparison.Ordinal);
+
+        // No ACK: the same 200 comes again (after T1 = 500 ms, then 1 s).
+        Assert.Equal(first, await carrier.ReceiveOkAsync("2 INVITE", TimeSpan.FromSeconds(3)));
+        await carrier.SendAsync(carrier.Request("ACK", contact, 2, to, null));
+
+        // Acknowledged: nothing more within the next retransmission intervals (1 s, 2 s).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => carrier.ReceiveOkAsync("2 INVITE", TimeSpan.FromSeconds(3.5)));
+        await carrier.HangUpAsync(contact, to, 3);
+    }
+
+    [Fact]
+    public async Task An_offerless_re_invite_gets_the_pbx_offer_and_the_carriers_answer_reaches_the_pbx_in_the_ack()
+    {
+        // RFC 3264 §4 / RFC 3261 §13.2.1: a re-INVITE without SDP is answered with an offer and the ACK carries the
+        // answer, so the edge cannot ACK the PBX itself before the carrier has answered.
+        using var pbx = new SocketPbx();
+        using var app = await StartEdgeAsync(pbx.Port, "74958000004");
+        using var carrier = new SocketCarrier(app, "74958000004");
+        var (to, contact) = await carrier.EstablishAsync();
+
+        await carrier.SendAsync(carrier.Request("INVITE", contact, 2, to, null));
+        var offer = await carrier.ReceiveOkAsync("2 INVITE", TimeSpan.FromSeconds(10));
+        Assert.Contains("s=" + InDialogScenarios.PbxReInviteSession, offer, StringComparison.Ordinal);
+        Assert.Empty(pbx.Acks(2));
+        await carrier.SendAsync(carrier.Request("ACK", contact, 2, to, InDialogScenarios.CarrierUpdateSession));
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (pbx.Acks(2).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var ack = Assert.Single(pbx.Acks(2));
+        Assert.Contains("s=" + InDialogScenarios.CarrierUpdateSession, ack, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/sdp", ack, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("m=audio 40000 ", ack, StringComparison.Ordinal); // the PBX sees the edge's relay port, not the carrier's
+        await carrier.HangUpAsync(contact, to, 3);
+    }
+
+    /// <summary>A PBX on a plain socket: answers every request 200 (INVITEs with SDP) and keeps what it received.</summary>
+    private sealed class SocketPbx : IDisposable
+    {
+        private readonly UdpClient socket = new(new IPEndPoint(IPAddress.Loopback, 0));
+        private readonly CancellationTokenSource stop = new();
+        private readonly List<string> received = [];
+        private readonly Task loop;
+
+        public SocketPbx()
+        {
+            Port = ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+            loop = Task.Run(RunAsync);
+        }
+
+        public int Port { get; }
+
+        public IReadOnlyList<string> Acks(int cseq)
+        {
+            lock (received)
+            {
+                return [.. received.Where(m => m.StartsWith("ACK ", StringComparison.Ordinal) && m.Contains($"CSeq: {cseq} ACK", StringComparison.Ordinal))];
+            }
+        }
+
+        private async Task RunAsync()
         {
             while (!stop.IsCancellationRequested)
             {
                 UdpReceiveResult datagram;
                 try
                 {
-                    datagram = await pbx.ReceiveAsync(stop.Token);
+                    datagram = await socket.ReceiveAsync(stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -170,80 +234,83 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
                 }
 
                 var text = Encoding.ASCII.GetString(datagram.Buffer);
+                lock (received)
+                {
+                    received.Add(text);
+                }
+
                 var lines = text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
-                if (lines[0].StartsWith("ACK ", StringComparison.Ordinal))
+                if (!lines[0].StartsWith("ACK ", StringComparison.Ordinal))
                 {
-                    continue;
+                    var isInvite = lines[0].StartsWith("INVITE ", StringComparison.Ordinal);
+                    await socket.SendAsync(Answer(lines, isInvite ? "s=" + InDialogScenarios.PbxReInviteSession : null, Port), datagram.RemoteEndPoint);
                 }
-
-                var isInvite = lines[0].StartsWith("INVITE ", StringComparison.Ordinal);
-                await pbx.SendAsync(Answer(lines, isInvite ? "s=" + InDialogScenarios.PbxReInviteSession : null, pbxPort), datagram.RemoteEndPoint);
             }
-        });
-
-        const string CallId = "lost-ack-test@127.0.0.1";
-        var from = $"\"Caller\" <sip:79161234567@127.0.0.1:{carrierPort}>;tag=carrier1";
-        string Request(string method, string uri, int cseq, string to, bool sdp)
-        {
-            var body = sdp ? $"v=0\r\no=carrier 1 {cseq} IN IP4 127.0.0.1\r\ns={InDialogScenarios.CarrierReInviteSession}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" : string.Empty;
-            return $"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{carrierPort};branch=z9hG4bK-lost-{cseq}-{method}\r\nFrom: {from}\r\nTo: {to}\r\n" +
-                $"Call-ID: {CallId}\r\nCSeq: {cseq} {method}\r\nContact: <sip:79161234567@127.0.0.1:{carrierPort}>\r\nMax-Forwards: 70\r\n" +
-                (sdp ? "Content-Type: application/sdp\r\n" : string.Empty) + $"Content-Length: {body.Length}\r\n\r\n{body}";
         }
 
-        async Task SendAsync(string message) => await carrier.SendAsync(Encoding.ASCII.GetBytes(message), edge);
-
-        async Task<(string StartLine, string Text)> ReceiveAsync(string cseq, TimeSpan within)
+        public void Dispose()
         {
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-            wait.CancelAfter(within);
+            stop.Cancel();
+            loop.Wait(TimeSpan.FromSeconds(5));
+            socket.Dispose();
+            stop.Dispose();
+        }
+    }
+
+    /// <summary>A carrier on a plain socket, sending exactly the requests a test asks for.</summary>
+    private sealed class SocketCarrier(EdgeAppFactory app, string number) : IDisposable
+    {
+        private const string CallId = "socket-carrier@127.0.0.1";
+        private readonly UdpClient socket = new(new IPEndPoint(IPAddress.Loopback, 0));
+        private readonly IPEndPoint edge = new(IPAddress.Loopback, app.Services.GetRequiredService<SipStack>().UdpEndPoint!.Port);
+
+        private int Port => ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+
+        /// <summary>A request in the carrier's dialog; <paramref name="session"/> names an SDP body (PCMA on port 40000), null for none.</summary>
+        public string Request(string method, string uri, int cseq, string to, string? session)
+        {
+            var body = session is null ? string.Empty : $"v=0\r\no=carrier 1 {cseq} IN IP4 127.0.0.1\r\ns={session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+            return $"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{Port};branch=z9hG4bK-socket-{cseq}-{method}\r\n" +
+                $"From: \"Caller\" <sip:79161234567@127.0.0.1:{Port}>;tag=carrier1\r\nTo: {to}\r\nCall-ID: {CallId}\r\nCSeq: {cseq} {method}\r\n" +
+                $"Contact: <sip:79161234567@127.0.0.1:{Port}>\r\nMax-Forwards: 70\r\n" +
+                (session is null ? string.Empty : "Content-Type: application/sdp\r\n") + $"Content-Length: {body.Length}\r\n\r\n{body}";
+        }
+
+        public async Task SendAsync(string message) => await socket.SendAsync(Encoding.ASCII.GetBytes(message), edge);
+
+        /// <summary>The next 200 with this CSeq, whole; cancelled when none comes within <paramref name="within"/>.</summary>
+        public async Task<string> ReceiveOkAsync(string cseq, TimeSpan within)
+        {
+            using var wait = new CancellationTokenSource(within);
             while (true)
             {
-                var datagram = await carrier.ReceiveAsync(wait.Token);
-                var text = Encoding.ASCII.GetString(datagram.Buffer);
-                var lines = text.Split("\r\n");
-                if (Field(lines, "CSeq") == cseq && lines[0].StartsWith("SIP/2.0 200", StringComparison.Ordinal))
+                var text = Encoding.ASCII.GetString((await socket.ReceiveAsync(wait.Token)).Buffer);
+                if (text.StartsWith("SIP/2.0 200", StringComparison.Ordinal) && Field(text.Split("\r\n"), "CSeq") == cseq)
                 {
-                    return (lines[0], text);
+                    return text;
                 }
             }
         }
 
-        var requestUri = $"sip:74958000003@{edge}";
-        await SendAsync(Request("INVITE", requestUri, 1, $"<{requestUri}>", sdp: true));
-        var (_, ok) = await ReceiveAsync("1 INVITE", TimeSpan.FromSeconds(10));
-        var okLines = ok.Split("\r\n");
-        var to = Field(okLines, "To");
-        var contact = Regex.Match(Field(okLines, "Contact"), "<([^>]+)>").Groups[1].Value;
-        await SendAsync(Request("ACK", contact, 1, to, sdp: false));
-
-        await SendAsync(Request("INVITE", contact, 2, to, sdp: true));
-        var first = await ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(10));
-        Assert.Contains("s=" + InDialogScenarios.PbxReInviteSession, first.Text, StringComparison.Ordinal);
-
-        // No ACK: the same 200 comes again (after T1 = 500 ms, then 1 s).
-        var again = await ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(3));
-        Assert.Equal(first.Text, again.Text);
-        await SendAsync(Request("ACK", contact, 2, to, sdp: false));
-
-        // Acknowledged: nothing more within the next retransmission intervals (1 s, 2 s).
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync("2 INVITE", TimeSpan.FromSeconds(3.5)));
-
-        await SendAsync(Request("BYE", contact, 3, to, sdp: false));
-        using (var byeWait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        /// <summary>INVITE, 200, ACK: returns the dialog's To (with the edge's tag) and the edge's Contact.</summary>
+        public async Task<(string To, string Contact)> EstablishAsync()
         {
-            while (true)
-            {
-                var text = Encoding.ASCII.GetString((await carrier.ReceiveAsync(byeWait.Token)).Buffer);
-                if (text.StartsWith("SIP/2.0 200", StringComparison.Ordinal) && text.Contains("CSeq: 3 BYE", StringComparison.Ordinal))
-                {
-                    break;
-                }
-            }
+            var uri = $"sip:{number}@{edge}";
+            await SendAsync(Request("INVITE", uri, 1, $"<{uri}>", "initial-offer-from-carrier"));
+            var lines = (await ReceiveOkAsync("1 INVITE", TimeSpan.FromSeconds(10))).Split("\r\n");
+            var to = Field(lines, "To");
+            var contact = Regex.Match(Field(lines, "Contact"), "<([^>]+)>").Groups[1].Value;
+            await SendAsync(Request("ACK", contact, 1, to, null));
+            return (to, contact);
         }
 
-        await stop.CancelAsync();
-        await pbxLoop;
+        public async Task HangUpAsync(string contact, string to, int cseq)
+        {
+            await SendAsync(Request("BYE", contact, cseq, to, null));
+            await ReceiveOkAsync($"{cseq} BYE", TimeSpan.FromSeconds(10));
+        }
+
+        public void Dispose() => socket.Dispose();
     }
 
     private static string Field(string[] lines, string name) =>
