@@ -68,13 +68,14 @@ internal static class LeaseScripts
         end
         """;
 
-    /// <summary>ARGV: script, visit, now, grace, maxage, policy, keep. Returns {number, kind} with kind exclusive|shared|renewed|fallback|empty|uninitialised.</summary>
+    /// <summary>ARGV: script, visit, now, grace, maxage, policy, keep, require visit ('1': answer novisit when Redis has no hash for it). Returns {number, kind} with kind exclusive|shared|renewed|fallback|empty|uninitialised|novisit.</summary>
     public const string Acquire = Reap + """
 
         local prefix = KEYS[1]
         local script, visit = ARGV[1], ARGV[2]
         local now, grace, maxage, policy, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
         if redis.call('EXISTS', prefix .. 'pool:' .. script) == 0 then return {'', 'uninitialised'} end
+        if ARGV[8] == '1' and redis.call('EXISTS', prefix .. 'visit:' .. visit) == 0 then return {'', 'novisit'} end
         reap(prefix, script, now, keep)
         want(prefix, script, visit, now, grace)
         local leased = prefix .. 'leased:' .. script

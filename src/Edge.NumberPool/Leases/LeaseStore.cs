@@ -14,6 +14,9 @@ public enum LeaseKind
     Shared,
     Fallback,
     Empty,
+
+    /// <summary>Redis holds no visit by that id (expired or never stored): nothing was leased.</summary>
+    UnknownVisit,
 }
 
 public sealed record LeaseResult(string? Number, LeaseKind Kind);
@@ -37,14 +40,18 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
 
     private long CallerMemoryMs => options.Value.CallerMemoryDays * 86_400_000L;
 
-    public async Task<LeaseResult> AcquireAsync(ScriptRecord script, string visitId)
+    /// <summary>
+    /// Leases a number of <paramref name="script"/> to the visit. With <paramref name="requireVisit"/>, a visit Redis
+    /// does not hold gets <see cref="LeaseKind.UnknownVisit"/> and nothing changes, so the caller can restore it first.
+    /// </summary>
+    public async Task<LeaseResult> AcquireAsync(ScriptRecord script, string visitId, bool requireVisit = false)
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
                 LeaseScripts.Acquire,
                 [Prefix(script.ProjectId)],
-                [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs]))!;
+                [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
             var number = (string?)result[0];
             switch ((string?)result[1])
             {
@@ -58,6 +65,8 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
                     return new LeaseResult(number, LeaseKind.Renewed);
                 case "shared":
                     return new LeaseResult(number, LeaseKind.Shared);
+                case "novisit":
+                    return new LeaseResult(null, LeaseKind.UnknownVisit);
                 case "fallback":
                     return new LeaseResult(script.FallbackPhone, LeaseKind.Fallback);
                 default:

@@ -49,22 +49,31 @@ public static class SiteEndpoints
         {
             var visitId = Json.RequiredLong(body, "visit_id");
             var visitText = VisitStore.IdText(visitId);
-            var fields = (await leases.VisitFieldsAsync(project, visitText)).ToDictionary(f => f.Key, f => (string?)f.Value, StringComparer.Ordinal);
-            if (fields.Count == 0)
+            var scripts = await cache.SiteScriptsAsync(project, () => LoadSiteScriptsAsync(catalogue, project, http.RequestAborted));
+
+            // Without segments no visit field is needed to choose: the acquire itself checks that Redis has the
+            // visit, and a number request is then one Redis round trip. With no script at all the visit is still checked.
+            Dictionary<string, string?>? fields = null;
+            if (scripts.Count == 0 || scripts.Any(s => s.Segments is not null))
             {
-                fields = await visits.GetAsync(project, visitId, http.RequestAborted) ?? throw new ApiValidationException("visit_id", $"visit {visitId} does not exist in project {project}");
-                await leases.StoreVisitAsync(project, visitText, fields);
+                fields = await VisitFieldsAsync(visits, leases, project, visitId, http.RequestAborted);
             }
 
-            var scripts = await cache.SiteScriptsAsync(project, () => LoadSiteScriptsAsync(catalogue, project, http.RequestAborted));
             foreach (var site in scripts)
             {
-                if (!SegmentMatcher.Matches(site.Segments, fields))
+                if (fields is not null && !SegmentMatcher.Matches(site.Segments, fields))
                 {
                     continue;
                 }
 
-                var lease = await leases.AcquireAsync(site.Script, visitText);
+                var lease = await leases.AcquireAsync(site.Script, visitText, requireVisit: fields is null);
+                if (lease.Kind == LeaseKind.UnknownVisit)
+                {
+                    // Expired from Redis (or never there): restore it from PostgreSQL, which also says whether it exists.
+                    fields = await VisitFieldsAsync(visits, leases, project, visitId, http.RequestAborted);
+                    lease = await leases.AcquireAsync(site.Script, visitText);
+                }
+
                 if (lease.Number is null)
                 {
                     continue;
@@ -115,6 +124,20 @@ public static class SiteEndpoints
             return Results.NoContent();
         });
         return endpoints;
+    }
+
+    /// <summary>The visit's fields from Redis, else from PostgreSQL (stored back into Redis); 400 when the visit does not exist.</summary>
+    private static async Task<Dictionary<string, string?>> VisitFieldsAsync(VisitStore visits, LeaseStore leases, long project, long visitId, CancellationToken cancellationToken)
+    {
+        var visitText = VisitStore.IdText(visitId);
+        var fields = (await leases.VisitFieldsAsync(project, visitText)).ToDictionary(f => f.Key, f => (string?)f.Value, StringComparer.Ordinal);
+        if (fields.Count == 0)
+        {
+            fields = await visits.GetAsync(project, visitId, cancellationToken) ?? throw new ApiValidationException("visit_id", $"visit {visitId} does not exist in project {project}");
+            await leases.StoreVisitAsync(project, visitText, fields);
+        }
+
+        return fields;
     }
 
     private static async Task<IReadOnlyList<SiteScript>> LoadSiteScriptsAsync(CatalogueStore catalogue, long project, CancellationToken cancellationToken)

@@ -86,6 +86,31 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
     }
 
     [Fact]
+    public async Task A_visit_redis_forgot_is_restored_from_postgresql_when_it_asks_for_a_number()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "forgotten");
+        var number = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "any", "replaceable_numbers": ["{{{number}}}"]}""");
+        var (_, visit) = await client.SitePostAsync("/site/visit", """{"marker": "remembered_marker", "city": "Kazan"}""");
+        var visitId = visit.GetProperty("visit_id").GetString()!;
+        var redis = app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        Assert.True(await redis.GetDatabase().KeyDeleteAsync(Calltracking.Edge.NumberPool.Leases.LeaseStore.Prefix(client.Project) + "visit:" + visitId));
+
+        var (status, shown) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visitId}}}}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(number, shown.GetProperty("phone").GetString());
+        var fields = await app.Services.GetRequiredService<Calltracking.Edge.NumberPool.Leases.LeaseStore>().VisitFieldsAsync(client.Project, visitId);
+        Assert.Equal("remembered_marker", fields["marker"]);
+        Assert.Equal("Kazan", fields["city"]);
+
+        // A visit that exists nowhere is refused, and leaves no trace in Redis.
+        var (unknown, body) = await client.SitePostAsync("/site/number", """{"visit_id": 987654321}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown);
+        Assert.StartsWith("visit_id:", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(await redis.GetDatabase().KeyExistsAsync(Calltracking.Edge.NumberPool.Leases.LeaseStore.Prefix(client.Project) + "visit:987654321"));
+    }
+
+    [Fact]
     public async Task A_visit_outside_every_segment_gets_no_number()
     {
         var client = await ApiClient.ForNewProjectAsync(app, "segments");
