@@ -80,7 +80,7 @@ internal sealed class PoolOptionsValidation : IValidateOptions<PoolOptions>
 
         foreach (var proxy in options.SiteTrustedProxies)
         {
-            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
+            if (!Calltracking.Shared.Routing.TrustedSources.TryParseBlock(proxy.Trim(), out _))
             {
                 failures.Add($"NumberPool:SiteTrustedProxies: '{proxy}' is not an address or CIDR block");
             }

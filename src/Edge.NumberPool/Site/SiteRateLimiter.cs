@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.RateLimiting;
+using Calltracking.Shared.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -16,13 +17,13 @@ namespace Calltracking.Edge.NumberPool.Site;
 public sealed class SiteRateLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<IPAddress> limiter;
-    private readonly IPNetwork[] proxies;
+    private readonly TrustedSources proxies;
     private readonly Counter<long> rejected;
 
     public SiteRateLimiter(IOptions<PoolOptions> options, IMeterFactory meters)
     {
         var o = options.Value;
-        proxies = [.. o.SiteTrustedProxies.Select(p => IPNetwork.Parse(p.Contains('/', StringComparison.Ordinal) ? p : p + (p.Contains(':', StringComparison.Ordinal) ? "/128" : "/32")))];
+        proxies = TrustedSources.Parse(o.SiteTrustedProxies);
         var bucket = new TokenBucketRateLimiterOptions
         {
             TokenLimit = o.SiteBurstPerIp,
@@ -55,7 +56,7 @@ public sealed class SiteRateLimiter : IDisposable
             remote = remote.MapToIPv4();
         }
 
-        if (proxies.Length == 0 || !proxies.Any(p => p.Contains(remote)))
+        if (proxies.Count == 0 || !proxies.Contains(remote))
         {
             return remote;
         }

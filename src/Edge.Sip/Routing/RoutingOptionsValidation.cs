@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Calltracking.Shared.Routing;
 
 namespace Calltracking.Edge.Sip.Routing;
 

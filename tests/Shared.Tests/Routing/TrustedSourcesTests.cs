@@ -1,7 +1,7 @@
 using System.Net;
-using Calltracking.Edge.Sip.Routing;
+using Calltracking.Shared.Routing;
 
-namespace Calltracking.Edge.Sip.Tests.Routing;
+namespace Calltracking.Shared.Tests.Routing;
 
 public sealed class TrustedSourcesTests
 {

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Calltracking.Edge.Sip.Routing;
+namespace Calltracking.Shared.Routing;
 
 /// <summary>
-/// The carriers allowed to send INVITEs: a list of CIDR blocks (IPv4 and IPv6). Matching is a linear scan over
-/// pre-masked prefixes; carrier lists are tens of entries, where a scan beats a trie in practice.
+/// Sources the edge trusts, as a list of CIDR blocks (IPv4 and IPv6): carriers allowed to send INVITEs, reverse
+/// proxies whose <c>X-Forwarded-For</c> is believed. Matching is a linear scan over pre-masked prefixes; such lists
+/// are tens of entries, where a scan beats a trie in practice.
 /// </summary>
 public sealed class TrustedSources
 {
