@@ -33,12 +33,9 @@ internal sealed class B2BCall : IClientTransactionUser
     private string calleeBranch = string.Empty;
     private CallTarget? currentTarget;
     private ITimer? ringTimer;
-    private ITimer? okRetransmitTimer;
-    private TimeSpan okInterval;
-    private byte[]? okToCarrier;
 
-    // 2xx answers to relayed re-INVITEs sent back over UDP, by the re-INVITE's CSeq: retransmitted until its ACK (§13.3.1.4).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer> relayedOks = new();
+    // 2xx answers sent over UDP (the carrier's INVITE, relayed re-INVITEs), by side and CSeq: retransmitted until their ACK (§13.3.1.4).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer> unacknowledgedOks = new();
 
     // Offerless re-INVITEs answered 2xx, by the originator's side and CSeq: their ACK on the other side waits for the originator's answer.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser> awaitingAck = new();
@@ -317,77 +314,60 @@ internal sealed class B2BCall : IClientTransactionUser
             media.Answered(capture, router.Media.IdleTimeout, () => _ = HangUpAsync("no media"));
         }
 
-        okToCarrier = CarrierResponse(response).ToArray();
-        await Invite.SendAsync(okToCarrier, response.StatusCode);
+        var ok = CarrierResponse(response).ToArray();
         if (!Invite.ResponseTarget.IsReliable)
         {
             // §13.3.1.4: the UAS core retransmits its 2xx until the ACK arrives.
-            okInterval = stack.Timers.T1;
-            okRetransmitTimer = stack.Time.CreateTimer(static s => ((B2BCall)s!).OnOkRetransmit(), this, okInterval, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private void OnOkRetransmit()
-    {
-        if (okToCarrier is null || State != CallState.Answered)
-        {
-            return;
+            RetransmitOk(toCarrier: true, Invite.Request.CSeq, Invite.ResponseTarget, ok, startedTimestamp, Route.RingTimeout + stack.Timers.Timeout64);
         }
 
-        okInterval = okInterval * 2 < stack.Timers.T2 ? okInterval * 2 : stack.Timers.T2;
-        if (stack.Time.GetElapsedTime(startedTimestamp) > Route.RingTimeout + stack.Timers.Timeout64)
-        {
-            return;
-        }
-
-        stack.Metrics.Retransmission("out", "INVITE");
-        _ = stack.SendAsync(Invite.ResponseTarget, okToCarrier);
-        okRetransmitTimer?.Change(okInterval, Timeout.InfiniteTimeSpan);
-    }
-
-    /// <summary>The carrier's ACK for our 2xx: stop retransmitting.</summary>
-    public void OnCarrierAck()
-    {
-        okRetransmitTimer?.Dispose();
-        okToCarrier = null;
+        await Invite.SendAsync(ok, response.StatusCode);
     }
 
     /// <summary>
-    /// An ACK in either dialog: it ends the retransmission of the 2xx to the re-INVITE with its CSeq and, when that
+    /// An ACK in either dialog: it ends the retransmission of the 2xx to the (re-)INVITE with its CSeq and, when that
     /// re-INVITE was offerless, goes on to the other side with its answer.
     /// </summary>
-    public void OnInDialogAck(bool fromCarrier, SipMessage ack)
+    public void OnAck(bool fromCarrier, SipMessage ack)
     {
-        StopRelayedOk(fromCarrier, ack.CSeq);
+        StopOk(fromCarrier, ack.CSeq);
         if (awaitingAck.TryRemove((fromCarrier, ack.CSeq), out var relay))
         {
             relay.SendAck(ack.Body, ack.Header(SipHeaderNames.ContentType));
         }
     }
 
-    private void StopRelayedOk(bool toCarrier, long cseq)
+    private void StopOk(bool toCarrier, long cseq)
     {
-        if (relayedOks.TryRemove((toCarrier, cseq), out var timer))
+        if (unacknowledgedOks.TryRemove((toCarrier, cseq), out var timer))
         {
             timer.Dispose();
         }
     }
 
+    private void StopRetransmissions()
+    {
+        foreach (var key in unacknowledgedOks.Keys)
+        {
+            StopOk(key.ToCarrier, key.CSeq);
+        }
+    }
+
     /// <summary>
-    /// Retransmits a 2xx to a relayed re-INVITE over an unreliable transport, T1 doubling up to T2, until the
-    /// originator's ACK (<see cref="OnInDialogAck"/>) or 64·T1 (§13.3.1.4).
+    /// Retransmits a 2xx over an unreliable transport, T1 doubling up to T2, until the ACK (<see cref="OnAck"/>)
+    /// or until <paramref name="limit"/> has passed since <paramref name="since"/> (§13.3.1.4). Armed before the
+    /// first send, so an ACK that comes back at once always finds it.
     /// </summary>
-    private void RetransmitRelayedOk(bool toCarrier, long cseq, SipEndPoint target, byte[] ok)
+    private void RetransmitOk(bool toCarrier, long cseq, SipEndPoint target, byte[] ok, long since, TimeSpan limit)
     {
         var interval = stack.Timers.T1;
-        var started = stack.Time.GetTimestamp();
         ITimer? timer = null;
         timer = stack.Time.CreateTimer(
             _ =>
             {
-                if (State != CallState.Answered || stack.Time.GetElapsedTime(started) > stack.Timers.Timeout64)
+                if (State != CallState.Answered || stack.Time.GetElapsedTime(since) > limit)
                 {
-                    StopRelayedOk(toCarrier, cseq);
+                    StopOk(toCarrier, cseq);
                     return;
                 }
 
@@ -399,7 +379,7 @@ internal sealed class B2BCall : IClientTransactionUser
             null,
             Timeout.InfiniteTimeSpan,
             Timeout.InfiniteTimeSpan);
-        if (relayedOks.TryAdd((toCarrier, cseq), timer))
+        if (unacknowledgedOks.TryAdd((toCarrier, cseq), timer))
         {
             timer.Change(interval, Timeout.InfiniteTimeSpan);
         }
@@ -551,7 +531,7 @@ internal sealed class B2BCall : IClientTransactionUser
                 State = CallState.Ended;
             }
 
-            okRetransmitTimer?.Dispose();
+            StopRetransmissions();
             if (fromCarrier)
             {
                 await SendByeToCalleeAsync();
@@ -636,7 +616,7 @@ internal sealed class B2BCall : IClientTransactionUser
             State = CallState.Ended;
         }
 
-        okRetransmitTimer?.Dispose();
+        StopRetransmissions();
         await SendByeToCalleeAsync();
         await stack.SendRequestAsync(BuildCarrierRequest("BYE"), Invite.ResponseTarget, router.Discard);
         router.End(this, CallStatus.ANSWER, null, reason);
@@ -646,12 +626,7 @@ internal sealed class B2BCall : IClientTransactionUser
     public void Release()
     {
         ringTimer?.Dispose();
-        okRetransmitTimer?.Dispose();
-        foreach (var key in relayedOks.Keys)
-        {
-            StopRelayedOk(key.ToCarrier, key.CSeq);
-        }
-
+        StopRetransmissions();
         awaitingAck.Clear();
 
         media?.Close();
@@ -723,8 +698,7 @@ internal sealed class B2BCall : IClientTransactionUser
             if (transaction.IsInvite && response.StatusCode is >= 200 and < 300 && !origin.ResponseTarget.IsReliable)
             {
                 // The INVITE server transaction ends with its 2xx; the core retransmits it until the originator ACKs.
-                // Armed before the first send, so an ACK that comes back at once always finds it.
-                call.RetransmitRelayedOk(toCarrier: !answerFromCarrier, origin.Request.CSeq, origin.ResponseTarget, bytes);
+                call.RetransmitOk(toCarrier: !answerFromCarrier, origin.Request.CSeq, origin.ResponseTarget, bytes, call.stack.Time.GetTimestamp(), call.stack.Timers.Timeout64);
             }
 
             _ = origin.SendAsync(bytes, response.StatusCode);

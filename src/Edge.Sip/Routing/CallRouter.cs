@@ -262,13 +262,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     {
         if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call))
         {
-            var fromCarrier = tag == call.CarrierToTag;
-            if (fromCarrier)
-            {
-                call.OnCarrierAck();
-            }
-
-            call.OnInDialogAck(fromCarrier, ack);
+            call.OnAck(fromCarrier: tag == call.CarrierToTag, ack);
         }
     }
 
