@@ -209,7 +209,7 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
         {
             await leases.SyncPoolAsync(project, script.Id, numbers);
             var shown = new string?[visitors.Count];
-            int calls = 0, correct = 0, within = 0, correctWithin = 0, shared = 0;
+            var tally = new Tally(settings);
             foreach (var e in events)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -220,19 +220,19 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
                     case EventKind.Arrive:
                         var lease = await leases.AcquireAsync(script, visitId);
                         shown[e.Visitor] = lease.Kind is LeaseKind.Exclusive or LeaseKind.Shared or LeaseKind.Renewed ? lease.Number : null;
-                        shared += lease.Kind == LeaseKind.Shared ? 1 : 0;
+                        tally.Shared += lease.Kind == LeaseKind.Shared ? 1 : 0;
                         break;
                     case EventKind.Heartbeat:
                         await leases.HeartbeatAsync(project, visitId);
                         break;
                     case EventKind.Call:
                         var hit = shown[e.Visitor] is { } number && (await leases.ResolveAsync(project, number, clock.GetUtcNow())).VisitId == visitId;
-                        Score(settings, visitors[e.Visitor], hit, ref calls, ref correct, ref within, ref correctWithin);
+                        tally.Call(visitors[e.Visitor], hit);
                         break;
                 }
             }
 
-            return new PolicyResult(calls, correct, within, correctWithin, shared);
+            return tally.Result;
         }
         finally
         {
@@ -240,14 +240,27 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
         }
     }
 
-    private static void Score(SimulationSettings settings, Visitor visitor, bool hit, ref int calls, ref int correct, ref int within, ref int correctWithin)
+    /// <summary>One policy's score over a run: calls, calls traced right, the same within the late-call window, shared hand-outs.</summary>
+    private sealed class Tally(SimulationSettings settings)
     {
-        calls++;
-        correct += hit ? 1 : 0;
-        if (WithinWindow(settings, visitor))
+        private int calls;
+        private int correct;
+        private int within;
+        private int correctWithin;
+
+        public int Shared { get; set; }
+
+        public PolicyResult Result => new(calls, correct, within, correctWithin, Shared);
+
+        public void Call(Visitor visitor, bool hit)
         {
-            within++;
-            correctWithin += hit ? 1 : 0;
+            calls++;
+            correct += hit ? 1 : 0;
+            if (WithinWindow(settings, visitor))
+            {
+                within++;
+                correctWithin += hit ? 1 : 0;
+            }
         }
     }
 
@@ -261,7 +274,7 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
         var expiry = new long[size];
         var inUse = new List<int>();
         var shown = new int[visitors.Count];
-        int calls = 0, correct = 0, within = 0, correctWithin = 0, shared = 0;
+        var tally = new Tally(settings);
         foreach (var e in events)
         {
             for (var i = inUse.Count - 1; i >= 0; i--)
@@ -288,7 +301,7 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
                     else
                     {
                         number = inUse[random.Next(inUse.Count)];
-                        shared++;
+                        tally.Shared++;
                     }
 
                     holder[number] = e.Visitor;
@@ -306,12 +319,12 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
                 case EventKind.Call:
                     var dialed = shown[e.Visitor];
                     var hit = inUse.Contains(dialed) && holder[dialed] == e.Visitor;
-                    Score(settings, visitors[e.Visitor], hit, ref calls, ref correct, ref within, ref correctWithin);
+                    tally.Call(visitors[e.Visitor], hit);
                     break;
             }
         }
 
-        return new PolicyResult(calls, correct, within, correctWithin, shared);
+        return tally.Result;
     }
 
     private async Task DropProjectAsync(long project)
