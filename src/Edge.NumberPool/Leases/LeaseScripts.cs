@@ -24,7 +24,10 @@ internal static class LeaseScripts
     /// <summary>The most ended leases kept per number; enough for any late-call window at realistic turnover.</summary>
     public const int HistoryDepth = 64;
 
-    private const string Reap = """
+    /// <summary>The most holders kept (and considered) per shared number, latest page views first.</summary>
+    public const int HolderDepth = 64;
+
+    private static readonly string Reap = $$"""
         local function reap(prefix, script, now, keep)
           local leased = prefix .. 'leased:' .. script
           local expired = redis.call('ZRANGEBYSCORE', leased, '-inf', '(' .. now)
@@ -39,7 +42,7 @@ internal static class LeaseScripts
               local hist = prefix .. 'hist:' .. phone
               redis.call('ZADD', hist, exp, started .. '|' .. exp .. '|' .. shared .. '|' .. table.concat(who, ','))
               redis.call('ZREMRANGEBYSCORE', hist, '-inf', '(' .. (now - keep))
-              redis.call('ZREMRANGEBYRANK', hist, 0, -65)
+              redis.call('ZREMRANGEBYRANK', hist, 0, -{{HistoryDepth + 1}})
               redis.call('PEXPIRE', hist, keep)
             end
             redis.call('DEL', holders, lease)
@@ -69,7 +72,7 @@ internal static class LeaseScripts
         """;
 
     /// <summary>ARGV: script, visit, now, grace, maxage, policy, keep, require visit ('1': answer novisit when Redis has no hash for it). Returns {number, kind} with kind exclusive|shared|renewed|fallback|empty|uninitialised|novisit.</summary>
-    public const string Acquire = Reap + """
+    public static readonly string Acquire = Reap + $$"""
 
         local prefix = KEYS[1]
         local script, visit = ARGV[1], ARGV[2]
@@ -108,7 +111,7 @@ internal static class LeaseScripts
         if best == nil then return {'', 'empty'} end
         local lease = prefix .. 'lease:' .. best
         redis.call('ZADD', prefix .. 'holders:' .. best, now, visit)
-        redis.call('ZREMRANGEBYRANK', prefix .. 'holders:' .. best, 0, -65)
+        redis.call('ZREMRANGEBYRANK', prefix .. 'holders:' .. best, 0, -{{HolderDepth + 1}})
         redis.call('HSET', lease, 'shared', 1)
         local started = tonumber(redis.call('HGET', lease, 'started') or now)
         local current = tonumber(redis.call('ZSCORE', leased, best) or 0)
@@ -154,7 +157,7 @@ internal static class LeaseScripts
     /// The visit is the holder at the instant (current lease or history); for a shared number the holder the caller was
     /// attributed to before, else the one whose page asked for the number last; with no holder, the last one whose lease ended within the window.
     /// </summary>
-    public const string Resolve = """
+    public static readonly string Resolve = $$"""
         local prefix = KEYS[1]
         local phone, at, late, caller, memory = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
         local remembered = false
@@ -179,7 +182,7 @@ internal static class LeaseScripts
           if started <= at then
             searched = true
             local exp = tonumber(redis.call('ZSCORE', prefix .. 'leased:' .. script, phone) or 0)
-            local holders = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, 63)
+            local holders = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, {{HolderDepth - 1}})
             if holders[1] then
               if at <= exp then
                 if #holders > 1 then visit, confidence = pick(holders), 'shared' else visit, confidence = holders[1], 'exclusive' end

@@ -155,9 +155,6 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
         return fields;
     }
 
-    public async Task<bool> VisitExistsAsync(long projectId, string visitId) =>
-        await redis.GetDatabase().KeyExistsAsync(Prefix(projectId) + "visit:" + visitId);
-
     /// <summary>The most visits that wanted a number of the script at once over the last 7 days (shared and fallback hand-outs included); null without data.</summary>
     public async Task<long?> PeakDemandAsync(long projectId, long scriptId)
     {

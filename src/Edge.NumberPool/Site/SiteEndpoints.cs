@@ -99,7 +99,7 @@ public static class SiteEndpoints
                     writer.WriteEndObject();
                 }
 
-                return Results.Bytes(buffer.WrittenMemory.ToArray(), "application/json; charset=utf-8");
+                return Results.Bytes(buffer.WrittenMemory, "application/json; charset=utf-8");
             }
 
             return JsonAnswer(new JsonObject { ["phone"] = null, ["status"] = "success" });
