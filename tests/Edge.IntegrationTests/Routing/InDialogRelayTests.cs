@@ -84,62 +84,15 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
     {
         // A PBX whose ACK was lost retransmits its 200 (RFC 3261 §13.3.1.4) and the edge must ACK each copy
         // (§13.2.2.4). SIPp cannot play that PBX (it answers a repeated ACK by resending its last message), so a socket does.
-        using var pbx = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var pbxPort = ((IPEndPoint)pbx.Client.LocalEndPoint!).Port;
-        using var app = await StartEdgeAsync(pbxPort, "74958000002");
+        // As if the first ACK of the re-INVITE's 200 were lost: the PBX sends that 200 again, once.
+        using var pbx = new SocketPbx(resendAnswerOnAck: 2);
+        using var app = await StartEdgeAsync(pbx.Port, "74958000002");
         using var carrier = Sipp.Start(InDialogScenarios.CarrierWithoutUpdate, EdgeAddress(app), keys: Call("74958000002"));
-
-        var acks = new List<string>();
-        byte[]? reInviteOk = null;
-        var resent = false;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            UdpReceiveResult datagram;
-            try
-            {
-                datagram = await pbx.ReceiveAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                continue;
-            }
-
-            var text = Encoding.ASCII.GetString(datagram.Buffer);
-            var lines = text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
-            var cseq = Field(lines, "CSeq");
-            if (lines[0].StartsWith("ACK ", StringComparison.Ordinal))
-            {
-                acks.Add(cseq);
-                if (cseq.StartsWith("2 ", StringComparison.Ordinal) && !resent && reInviteOk is not null)
-                {
-                    // As if that ACK were lost: the same 200 again.
-                    resent = true;
-                    await pbx.SendAsync(reInviteOk, datagram.RemoteEndPoint);
-                }
-
-                continue;
-            }
-
-            var isInvite = lines[0].StartsWith("INVITE ", StringComparison.Ordinal);
-            var response = Answer(lines, !isInvite ? null : cseq == "2 INVITE" ? "s=" + InDialogScenarios.PbxReInviteSession : "s=initial-answer-from-pbx", pbxPort);
-            if (isInvite && cseq == "2 INVITE")
-            {
-                reInviteOk = response;
-            }
-
-            await pbx.SendAsync(response, datagram.RemoteEndPoint);
-            if (lines[0].StartsWith("BYE ", StringComparison.Ordinal))
-            {
-                break;
-            }
-        }
 
         var carrierResult = await carrier.WaitAsync(SippWait);
         Assert.True(carrierResult.ExitCode == 0, $"carrier SIPp failed ({carrierResult.ExitCode}): {carrierResult.Errors}");
-        Assert.True(resent, "the PBX never got to retransmit its 200 to the re-INVITE");
-        Assert.Equal(["1 ACK", "2 ACK", "2 ACK"], acks);
+        Assert.True(pbx.Resent, "the PBX never got to retransmit its 200 to the re-INVITE");
+        Assert.Equal(["1 ACK", "2 ACK", "2 ACK"], pbx.AckCSeqs());
     }
 
     [Fact]
@@ -195,21 +148,40 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
         await carrier.HangUpAsync(contact, to, 3);
     }
 
-    /// <summary>A PBX on a plain socket: answers every request 200 (INVITEs with SDP) and keeps what it received.</summary>
+    /// <summary>
+    /// A PBX on a plain socket: answers every request 200 (INVITEs with SDP: the first with the initial answer, later
+    /// ones with the re-INVITE answer; a retransmitted request gets the same answer again) and keeps what it received.
+    /// With <c>resendAnswerOnAck</c>, the first ACK with that CSeq number is met by sending the 200 it acknowledges
+    /// again, as if that ACK had been lost.
+    /// </summary>
     private sealed class SocketPbx : IDisposable
     {
         private readonly UdpClient socket = new(new IPEndPoint(IPAddress.Loopback, 0));
         private readonly CancellationTokenSource stop = new();
         private readonly List<string> received = [];
+        private readonly Dictionary<string, byte[]> answers = new(StringComparer.Ordinal);
+        private readonly int? resendAnswerOnAck;
         private readonly Task loop;
 
-        public SocketPbx()
+        public SocketPbx(int? resendAnswerOnAck = null)
         {
+            this.resendAnswerOnAck = resendAnswerOnAck;
             Port = ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
             loop = Task.Run(RunAsync);
         }
 
         public int Port { get; }
+
+        /// <summary>Whether the 200 was sent again for <c>resendAnswerOnAck</c>.</summary>
+        public bool Resent { get; private set; }
+
+        public IReadOnlyList<string> AckCSeqs()
+        {
+            lock (received)
+            {
+                return [.. received.Where(m => m.StartsWith("ACK ", StringComparison.Ordinal)).Select(m => Field(m.Split("\r\n"), "CSeq"))];
+            }
+        }
 
         public IReadOnlyList<string> Acks(int cseq)
         {
@@ -240,11 +212,27 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
                 }
 
                 var lines = text[..text.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
-                if (!lines[0].StartsWith("ACK ", StringComparison.Ordinal))
+                var cseq = Field(lines, "CSeq");
+                if (lines[0].StartsWith("ACK ", StringComparison.Ordinal))
+                {
+                    var number = cseq.Split(' ')[0];
+                    if (!Resent && number == resendAnswerOnAck?.ToString(CultureInfo.InvariantCulture) && answers.TryGetValue(number + " INVITE", out var acknowledged))
+                    {
+                        Resent = true;
+                        await socket.SendAsync(acknowledged, datagram.RemoteEndPoint);
+                    }
+
+                    continue;
+                }
+
+                if (!answers.TryGetValue(cseq, out var response))
                 {
                     var isInvite = lines[0].StartsWith("INVITE ", StringComparison.Ordinal);
-                    await socket.SendAsync(Answer(lines, isInvite ? "s=" + InDialogScenarios.PbxReInviteSession : null, Port), datagram.RemoteEndPoint);
+                    var session = !isInvite ? null : answers.Keys.Any(k => k.EndsWith(" INVITE", StringComparison.Ordinal)) ? "s=" + InDialogScenarios.PbxReInviteSession : "s=initial-answer-from-pbx";
+                    response = answers[cseq] = Answer(lines, session, Port);
                 }
+
+                await socket.SendAsync(response, datagram.RemoteEndPoint);
             }
         }
 
