@@ -17,13 +17,7 @@ public sealed class CatalogueService(CatalogueStore store, LeaseStore leases, Ro
 
     public async Task<IReadOnlyList<JsonObject>> ListScriptsAsync(long project, bool deleted, CancellationToken cancellationToken)
     {
-        var views = new List<JsonObject>();
-        foreach (var script in await store.ListScriptsAsync(project, deleted, cancellationToken))
-        {
-            views.Add(await ViewAsync(script));
-        }
-
-        return views;
+        return await ViewsAsync(await store.ListScriptsAsync(project, deleted, cancellationToken));
     }
 
     public async Task<bool> UpdateScriptAsync(long project, ScriptInput input, CancellationToken cancellationToken)
@@ -113,26 +107,37 @@ public sealed class CatalogueService(CatalogueStore store, LeaseStore leases, Ro
         await leases.SyncPoolAsync(project, scriptId, numbers);
     }
 
-    private async Task<JsonObject> ViewAsync(ScriptRecord script)
+    private async Task<JsonObject> ViewAsync(ScriptRecord script) => (await ViewsAsync([script]))[0];
+
+    /// <summary>Scripts in the API's shape, with the accuracy of the dynamic ones read for all of them at once.</summary>
+    private async Task<IReadOnlyList<JsonObject>> ViewsAsync(IReadOnlyList<ScriptRecord> scripts)
     {
-        var stats = CatalogueViews.ScriptStats.None;
-        if (script.CalltrackingType == "dynamic")
+        var dynamicIds = scripts.Where(s => s.CalltrackingType == "dynamic").Select(s => s.Id).ToList();
+        var attribution = dynamicIds.Count == 0 ? [] : await store.RecentAttributionAsync(dynamicIds, time.GetUtcNow(), CancellationToken.None);
+        var views = new List<JsonObject>(scripts.Count);
+        foreach (var script in scripts)
         {
-            var (calls, exclusive) = await store.RecentAttributionAsync(script.Id, time.GetUtcNow(), CancellationToken.None);
-            long? peak;
-            try
+            var stats = CatalogueViews.ScriptStats.None;
+            if (script.CalltrackingType == "dynamic")
             {
-                peak = await leases.PeakDemandAsync(script.ProjectId, script.Id);
-            }
-            catch (StackExchange.Redis.RedisException)
-            {
-                // The demand record lives in Redis; without it the script still lists, with the count unknown.
-                peak = null;
+                var (calls, exclusive) = attribution.GetValueOrDefault(script.Id);
+                long? peak;
+                try
+                {
+                    peak = await leases.PeakDemandAsync(script.ProjectId, script.Id);
+                }
+                catch (StackExchange.Redis.RedisException)
+                {
+                    // The demand record lives in Redis; without it the script still lists, with the count unknown.
+                    peak = null;
+                }
+
+                stats = new CatalogueViews.ScriptStats(calls, exclusive, peak);
             }
 
-            stats = new CatalogueViews.ScriptStats(calls, exclusive, peak);
+            views.Add(CatalogueViews.Script(script, stats));
         }
 
-        return CatalogueViews.Script(script, stats);
+        return views;
     }
 }

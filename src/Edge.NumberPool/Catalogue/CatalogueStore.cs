@@ -281,13 +281,17 @@ public sealed class CatalogueStore(NpgsqlDataSource dataSource)
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The script's calls and exclusively attributed calls in the 7 days before <paramref name="now"/>.</summary>
-    public async Task<(long Calls, long Exclusive)> RecentAttributionAsync(long scriptId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The scripts' calls and exclusively attributed calls in the 7 days before <paramref name="now"/>, in one query; scripts without calls are absent.</summary>
+    public async Task<Dictionary<long, (long Calls, long Exclusive)>> RecentAttributionAsync(IReadOnlyCollection<long> scriptIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
-            "SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(exclusive), 0)::bigint FROM script_call_hours WHERE script_id = @scriptId AND hour > @since",
-            new { scriptId, since = now.UtcDateTime.AddDays(-7) }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<(long ScriptId, long Calls, long Exclusive)>(new CommandDefinition(
+            """
+            SELECT script_id, sum(calls)::bigint, sum(exclusive)::bigint FROM script_call_hours
+            WHERE script_id = ANY(@scriptIds) AND hour > @since GROUP BY script_id
+            """,
+            new { scriptIds = scriptIds.ToArray(), since = now.UtcDateTime.AddDays(-7) }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.ScriptId, r => (r.Calls, r.Exclusive));
     }
 
     private static async Task AttachNumbersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long projectId, long scriptId, IReadOnlyList<string> numbers, CancellationToken cancellationToken)
