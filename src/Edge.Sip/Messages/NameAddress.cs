@@ -37,13 +37,20 @@ public sealed class NameAddress
     public static NameAddress? Parse(string text, out string? error) => Parse(text.AsSpan(), out error);
 
     /// <summary>Parses on the span; strings are made for the display name, the URI's parts and the parameters only.</summary>
-    internal static NameAddress? Parse(ReadOnlySpan<char> text, out string? error)
+    internal static NameAddress? Parse(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: true, out var address, out error) ? address : null;
+
+    /// <summary>Every check <see cref="Parse(string, out string?)"/> makes, without making anything.</summary>
+    internal static bool Check(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: false, out _, out error);
+
+    private static bool TryParse(ReadOnlySpan<char> text, bool build, out NameAddress? address, out string? error)
     {
+        address = null;
         error = null;
         var s = text.Trim();
         if (s is "*")
         {
-            return new NameAddress { Uri = new SipUri { Scheme = "*" }, IsWildcard = true };
+            address = build ? new NameAddress { Uri = new SipUri { Scheme = "*" }, IsWildcard = true } : null;
+            return true;
         }
 
         string? display = null;
@@ -57,13 +64,13 @@ public sealed class NameAddress
             {
                 if (name[0] == '"')
                 {
-                    if (!TryUnquote(name, out display))
+                    if (!TryUnquote(name, build, out display))
                     {
                         error = "display name has an unterminated quoted string";
-                        return null;
+                        return false;
                     }
                 }
-                else
+                else if (build)
                 {
                     display = name.ToString();
                 }
@@ -73,7 +80,7 @@ public sealed class NameAddress
             if (gt < 0)
             {
                 error = "name-addr has '<' without '>'";
-                return null;
+                return false;
             }
 
             gt += lt;
@@ -85,7 +92,7 @@ public sealed class NameAddress
             if (s.Length > 0 && s[0] == '"')
             {
                 error = "display name without <URI>";
-                return null;
+                return false;
             }
 
             var semicolon = s.IndexOf(';');
@@ -94,40 +101,47 @@ public sealed class NameAddress
             if (uriText.IndexOfAny('?', ',') >= 0)
             {
                 error = "addr-spec with '?' or ',' must be enclosed in <>";
-                return null;
+                return false;
             }
         }
 
-        var uri = SipUri.Parse(uriText.Trim(), out error);
-        if (uri is null)
+        SipUri? uri = null;
+        if (build ? (uri = SipUri.Parse(uriText.Trim(), out error)) is null : !SipUri.Check(uriText.Trim(), out error))
         {
-            return null;
+            return false;
         }
 
-        var parameters = ParseParameters(paramText, out error);
-        return parameters is null ? null : new NameAddress { DisplayName = display, Uri = uri, Parameters = parameters };
+        if (!TryParseParameters(paramText, build, out var parameters, out error))
+        {
+            return false;
+        }
+
+        address = build ? new NameAddress { DisplayName = display, Uri = uri!, Parameters = parameters } : null;
+        return true;
     }
 
-    internal static IReadOnlyList<KeyValuePair<string, string?>>? ParseParameters(string text, out string? error) => ParseParameters(text.AsSpan(), out error);
-
-    /// <summary><c>*( SEMI generic-param )</c> (§25.1), split outside quoted strings.</summary>
-    internal static IReadOnlyList<KeyValuePair<string, string?>>? ParseParameters(ReadOnlySpan<char> text, out string? error)
+    /// <summary>
+    /// <c>*( SEMI generic-param )</c> (§25.1), split outside quoted strings. Without <paramref name="build"/> the
+    /// parameters are only checked and <paramref name="parameters"/> is empty.
+    /// </summary>
+    internal static bool TryParseParameters(ReadOnlySpan<char> text, bool build, out IReadOnlyList<KeyValuePair<string, string?>> parameters, out string? error)
     {
+        parameters = [];
         error = null;
         var t = text.Trim();
         if (t.Length == 0)
         {
-            return [];
+            return true;
         }
 
         if (t[0] != ';')
         {
             error = "unexpected text after the address";
-            return null;
+            return false;
         }
 
         t = t[1..];
-        var result = new List<KeyValuePair<string, string?>>(4);
+        var result = build ? new List<KeyValuePair<string, string?>>(4) : null;
         while (true)
         {
             var next = IndexOfUnquotedSeparator(t, ';');
@@ -135,7 +149,7 @@ public sealed class NameAddress
             if (p.Length == 0)
             {
                 error = "empty header parameter";
-                return null;
+                return false;
             }
 
             var eq = p.IndexOf('=');
@@ -144,19 +158,20 @@ public sealed class NameAddress
             if (name.Length == 0 || !IsToken(name) || (eq >= 0 && value.Length == 0))
             {
                 error = $"malformed header parameter '{p}'";
-                return null;
+                return false;
             }
 
-            if (eq >= 0 && value[0] == '"' && !TryUnquote(value, out _))
+            if (eq >= 0 && value[0] == '"' && !TryUnquote(value, build: false, out _))
             {
                 error = "unterminated quoted parameter value";
-                return null;
+                return false;
             }
 
-            result.Add(new(KnownParameter(name) ?? name.ToString(), eq < 0 ? null : value.ToString()));
+            result?.Add(new(KnownParameter(name) ?? name.ToString(), eq < 0 ? null : value.ToString()));
             if (next < 0)
             {
-                return result;
+                parameters = result ?? parameters;
+                return true;
             }
 
             t = t[(next + 1)..];
@@ -185,10 +200,13 @@ public sealed class NameAddress
     private static readonly SearchValues<char> TokenCharacters =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~");
 
-    internal static bool TryUnquote(string quoted, out string? value) => TryUnquote(quoted.AsSpan(), out value);
+    internal static bool TryUnquote(string quoted, out string? value) => TryUnquote(quoted.AsSpan(), build: true, out value);
 
-    /// <summary>A quoted-string (§25.1) with its backslash escapes resolved; false when unterminated or followed by text.</summary>
-    internal static bool TryUnquote(ReadOnlySpan<char> quoted, out string? value)
+    /// <summary>
+    /// A quoted-string (§25.1) with its backslash escapes resolved; false when unterminated or followed by text.
+    /// Without <paramref name="build"/> it is only checked and <paramref name="value"/> stays null.
+    /// </summary>
+    internal static bool TryUnquote(ReadOnlySpan<char> quoted, bool build, out string? value)
     {
         value = null;
         if (quoted.Length < 2 || quoted[0] != '"')
@@ -203,8 +221,12 @@ public sealed class NameAddress
             var c = quoted[i];
             if (c == '\\' && i + 1 < quoted.Length)
             {
-                builder ??= new StringBuilder(quoted.Length);
-                builder.Append(quoted[runStart..i]).Append(quoted[i + 1]);
+                if (build)
+                {
+                    builder ??= new StringBuilder(quoted.Length);
+                    builder.Append(quoted[runStart..i]).Append(quoted[i + 1]);
+                }
+
                 i++;
                 runStart = i + 1;
             }
@@ -215,7 +237,11 @@ public sealed class NameAddress
                     return false;
                 }
 
-                value = builder is null ? quoted[1..i].ToString() : builder.Append(quoted[runStart..i]).ToString();
+                if (build)
+                {
+                    value = builder is null ? quoted[1..i].ToString() : builder.Append(quoted[runStart..i]).ToString();
+                }
+
                 return true;
             }
         }
@@ -225,60 +251,99 @@ public sealed class NameAddress
 
     internal static int IndexOfUnquoted(ReadOnlySpan<char> s, char target)
     {
-        var quoted = false;
-        for (var i = 0; i < s.Length; i++)
+        // Jump with a vectorised search to the next quote or target; only a quoted string is walked char by char.
+        var i = 0;
+        while (i < s.Length)
         {
-            if (quoted && s[i] == '\\')
+            var next = s[i..].IndexOfAny('"', target);
+            if (next < 0)
             {
-                i++;
+                return -1;
             }
-            else if (s[i] == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (!quoted && s[i] == target)
+
+            i += next;
+            if (s[i] == target)
             {
                 return i;
             }
+
+            i = EndOfQuoted(s, i) + 1;
         }
 
         return -1;
+    }
+
+    /// <summary>The index of the quote closing the quoted string opened at <paramref name="open"/> (backslash escapes skipped); the end when unterminated.</summary>
+    private static int EndOfQuoted(ReadOnlySpan<char> s, int open)
+    {
+        var i = open + 1;
+        while (i < s.Length)
+        {
+            var next = s[i..].IndexOfAny('"', '\\');
+            if (next < 0)
+            {
+                return s.Length;
+            }
+
+            i += next;
+            if (s[i] == '"')
+            {
+                return i;
+            }
+
+            i += 2;
+        }
+
+        return s.Length;
     }
 
     /// <summary>The first <paramref name="separator"/> outside quoted strings and angle brackets, as <see cref="SplitUnquoted"/> splits.</summary>
     internal static int IndexOfUnquotedSeparator(ReadOnlySpan<char> s, char separator)
     {
-        var quoted = false;
-        var angle = 0;
-        for (var i = 0; i < s.Length; i++)
+        if (separator is not (',' or ';'))
         {
-            var c = s[i];
-            if (quoted && c == '\\')
+            throw new ArgumentOutOfRangeException(nameof(separator), separator, "Only ',' and ';' separate header values and parameters.");
+        }
+
+        var angle = 0;
+        var i = 0;
+        while (i < s.Length)
+        {
+            var next = s[i..].IndexOfAny(Delimiters);
+            if (next < 0)
             {
-                i++;
+                return -1;
+            }
+
+            i += next;
+            var c = s[i];
+            if (c == '"')
+            {
+                i = EndOfQuoted(s, i) + 1;
                 continue;
             }
 
-            if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (!quoted && c == '<')
+            if (c == '<')
             {
                 angle++;
             }
-            else if (!quoted && c == '>' && angle > 0)
+            else if (c == '>')
             {
-                angle--;
+                angle = Math.Max(0, angle - 1);
             }
-            else if (!quoted && angle == 0 && c == separator)
+            else if (c == separator && angle == 0)
             {
                 return i;
             }
+
+            i++;
         }
 
         return -1;
     }
+
+    /// <summary>Every char that can change the state of <see cref="IndexOfUnquotedSeparator"/>: the separators it is used with, quotes and angle brackets.</summary>
+    private static readonly SearchValues<char> Delimiters = SearchValues.Create("\"<>,;");
 
     /// <summary>Splits on a separator outside quoted strings and angle brackets (comma-separated header values, §7.3.1).</summary>
     internal static List<string> SplitUnquoted(string s, char separator)

@@ -1,73 +1,131 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
 namespace Calltracking.Edge.Sip.Messages;
 
 /// <summary>
-/// A SIP request or response (RFC 3261 §7). The headers the edge works with are parsed into typed properties;
-/// every header, known or not, stays in <see cref="Headers"/> in the order received so it can be forwarded unchanged.
+/// A SIP request or response (RFC 3261 §7).
 /// </summary>
+/// <remarks>
+/// <para>
+/// The parser checks every header the edge relies on (Request-URI, Via, From, To, Call-ID, CSeq, Max-Forwards,
+/// Content-Length) but builds none of the structured ones. The numbers and the methods are read into fields. The
+/// Request-URI, the Vias, From, To, Call-ID and the reason phrase are built from the received bytes the first time
+/// someone reads them, and then kept. A message absorbed as a retransmission, or one only passed along, costs two
+/// objects: this one and its header table.
+/// </para>
+/// <para>
+/// Every header, known or not, stays in <see cref="Headers"/> in the order received, so it can be forwarded
+/// unchanged. The buffer the message was parsed from must stay unchanged for the message's lifetime.
+/// </para>
+/// </remarks>
 public sealed class SipMessage
 {
-    public bool IsRequest { get; init; }
+    private readonly SipHeader[] headers;
+    private readonly int headerCount;
+    private readonly ReadOnlyMemory<byte> requestUriBytes;
+    private readonly ReadOnlyMemory<byte> reasonBytes;
+    private SipUri? requestUri;
+    private List<ViaHeader>? vias;
+    private NameAddress? from;
+    private NameAddress? to;
+    private string? callId;
+    private string? reasonPhrase;
+
+    internal SipMessage(in SipParser.StartLine start, SipHeader[] headers, int headerCount, ReadOnlyMemory<byte> body, long cseq, string cseqMethod, int? maxForwards)
+    {
+        IsRequest = start.IsRequest;
+        Method = start.Method;
+        requestUriBytes = start.RequestUri;
+        UnsupportedVersion = start.UnsupportedVersion;
+        StatusCode = start.StatusCode;
+        reasonBytes = start.Reason;
+        this.headers = headers;
+        this.headerCount = headerCount;
+        Body = body;
+        CSeq = cseq;
+        CSeqMethod = cseqMethod;
+        MaxForwards = maxForwards;
+    }
+
+    public bool IsRequest { get; }
 
     /// <summary>The request method (upper case as received; methods are case-sensitive, §7.1).</summary>
-    public string Method { get; init; } = string.Empty;
+    public string Method { get; }
 
-    public SipUri? RequestUri { get; init; }
+    /// <summary>The Request-URI; null for a response, or for a request refused because its URI is malformed.</summary>
+    public SipUri? RequestUri => IsRequest ? requestUri ??= BuildRequestUri() : null;
 
-    public int StatusCode { get; init; }
+    public int StatusCode { get; }
 
-    public string ReasonPhrase { get; init; } = string.Empty;
+    public string ReasonPhrase => reasonPhrase ??= reasonBytes.IsEmpty ? string.Empty : Encoding.UTF8.GetString(reasonBytes.Span);
 
-    public List<SipHeader> Headers { get; init; } = [];
+    /// <summary>Every header line in the order received (folded lines unfolded, compact names expanded).</summary>
+    public ReadOnlySpan<SipHeader> Headers => headers.AsSpan(0, headerCount);
 
-    public ReadOnlyMemory<byte> Body { get; init; }
+    public ReadOnlyMemory<byte> Body { get; }
 
-    /// <summary>All Via values, topmost first.</summary>
-    public List<ViaHeader> Vias { get; init; } = [];
+    /// <summary>All Via values, topmost first. A server replaces the top one with its received/rport form (§18.2.1).</summary>
+    public List<ViaHeader> Vias
+    {
+        get
+        {
+            var list = Volatile.Read(ref vias);
+            if (list is null)
+            {
+                list = BuildVias();
+                list = Interlocked.CompareExchange(ref vias, list, null) ?? list;
+            }
+
+            return list;
+        }
+    }
 
     public ViaHeader? TopVia => Vias.Count > 0 ? Vias[0] : null;
 
-    public NameAddress? From { get; init; }
+    public NameAddress? From => from ??= BuildAddress(SipHeaderNames.From);
 
-    public NameAddress? To { get; init; }
+    public NameAddress? To => to ??= BuildAddress(SipHeaderNames.To);
 
-    public string CallId { get; init; } = string.Empty;
+    public string CallId => callId ??= First(SipHeaderNames.CallId) is { } index ? Encoding.UTF8.GetString(headers[index].RawValue.Span) : string.Empty;
 
-    public long CSeq { get; init; }
+    public long CSeq { get; }
 
-    public string CSeqMethod { get; init; } = string.Empty;
+    public string CSeqMethod { get; }
 
-    public int? MaxForwards { get; init; }
-
-    /// <summary>The Request-URI as received (kept to tell a malformed URI from an unsupported scheme).</summary>
-    internal string? RequestUriTextForValidation { get; init; }
+    public int? MaxForwards { get; }
 
     /// <summary>The request line named a SIP version other than 2.0 (answered 505).</summary>
-    internal bool UnsupportedVersion { get; init; }
+    internal bool UnsupportedVersion { get; }
 
     /// <summary>For responses: the method of the request they answer (from CSeq).</summary>
     public string TransactionMethod => IsRequest ? Method : CSeqMethod;
 
-    public string? Header(string name)
+    public string? Header(string name) => First(name) is { } index ? headers[index].Value : null;
+
+    /// <summary>The first header line with this name; <c>default</c> (null name) when there is none.</summary>
+    public SipHeader HeaderLine(string name) => First(name) is { } index ? headers[index] : default;
+
+    /// <summary>Every header line with this name, in the order received.</summary>
+    public IEnumerable<SipHeader> HeaderLines(string name)
     {
-        foreach (var header in Headers)
+        for (var i = 0; i < headerCount; i++)
         {
-            if (header.Is(name))
+            if (headers[i].Is(name))
             {
-                return header.Value;
+                yield return headers[i];
             }
         }
-
-        return null;
     }
 
     /// <summary>Every value of a header, with comma-separated lists split (§7.3.1).</summary>
     public IEnumerable<string> HeaderValues(string name)
     {
-        foreach (var header in Headers)
+        for (var i = 0; i < headerCount; i++)
         {
-            if (header.Is(name))
+            if (headers[i].Is(name))
             {
-                foreach (var part in NameAddress.SplitUnquoted(header.Value, ','))
+                foreach (var part in NameAddress.SplitUnquoted(headers[i].Value, ','))
                 {
                     var trimmed = part.Trim();
                     if (trimmed.Length > 0)
@@ -94,7 +152,78 @@ public sealed class SipMessage
         return list;
     }
 
-    public bool HasHeader(string name) => Headers.Exists(h => h.Is(name));
+    public bool HasHeader(string name) => First(name) is not null;
 
     public override string ToString() => IsRequest ? $"{Method} {RequestUri} (Call-ID {CallId})" : $"{StatusCode} {ReasonPhrase} {CSeqMethod} (Call-ID {CallId})";
+
+    private int? First(string name)
+    {
+        for (var i = 0; i < headerCount; i++)
+        {
+            // Known names are the interned canonical strings, so the reference test settles almost every comparison.
+            if ((object)headers[i].Name == name || headers[i].Is(name))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+    private SipUri? BuildRequestUri()
+    {
+        Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+        using var text = new Utf8Chars(requestUriBytes.Span, stack);
+        return SipUri.Parse(text.Chars, out _);
+    }
+
+    /// <summary>Every Via value of every Via line; on a malformed one (a refused request) the ones before it.</summary>
+    [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+    private List<ViaHeader> BuildVias()
+    {
+        var list = new List<ViaHeader>(2);
+        Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+        for (var i = 0; i < headerCount; i++)
+        {
+            if ((object)headers[i].Name != SipHeaderNames.Via)
+            {
+                continue;
+            }
+
+            using var text = new Utf8Chars(headers[i].RawValue.Span, stack);
+            var rest = text.Chars;
+            while (true)
+            {
+                var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
+                if (ViaHeader.Parse(comma < 0 ? rest : rest[..comma], out _) is not { } via)
+                {
+                    return list;
+                }
+
+                list.Add(via);
+                if (comma < 0)
+                {
+                    break;
+                }
+
+                rest = rest[(comma + 1)..];
+            }
+        }
+
+        return list;
+    }
+
+    [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+    private NameAddress? BuildAddress(string name)
+    {
+        if (First(name) is not { } index)
+        {
+            return null;
+        }
+
+        Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+        using var text = new Utf8Chars(headers[index].RawValue.Span, stack);
+        return NameAddress.Parse(text.Chars, out _);
+    }
 }

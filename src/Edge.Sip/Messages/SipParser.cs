@@ -1,12 +1,18 @@
+using System.Buffers;
 using System.Buffers.Text;
-using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Calltracking.Edge.Sip.Messages;
 
 /// <summary>
-/// Parses one SIP message from bytes (RFC 3261 §7, §20, §25). It walks the buffer once, keeps header values as
-/// slices of it, and makes strings only for what the edge keeps (method, URI, Call-ID, tags, branch, CSeq).
+/// Parses one SIP message from bytes (RFC 3261 §7, §20, §25). It walks the buffer once and keeps header values as
+/// slices of it. Every header the edge relies on is checked here, so a bad message is refused with the right answer
+/// at once. None of the structured headers is built here: <see cref="SipMessage"/> builds them on first use. A
+/// well-formed message costs two allocations, the message and its header table (docs/sip.md has the numbers).
 /// </summary>
 public static class SipParser
 {
@@ -14,8 +20,13 @@ public static class SipParser
 
     private static ReadOnlySpan<byte> SipVersion => "SIP/2.0"u8;
 
-    [ThreadStatic]
-    private static List<ReadOnlyMemory<byte>>? lineScratch;
+    /// <summary>token characters (§25.1), by byte value: the header name scan reads one entry per byte.</summary>
+    private static readonly bool[] IsTokenByte = Enumerable.Range(0, 256)
+        .Select(b => b < 128 && "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~".Contains((char)b, StringComparison.Ordinal))
+        .ToArray();
+
+    private static readonly SearchValues<byte> TokenBytes =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"u8);
 
     /// <summary>Parses a complete message; the buffer must stay unchanged for the message's lifetime.</summary>
     /// <param name="data">The message bytes (a datagram, or one frame cut from a stream).</param>
@@ -36,31 +47,61 @@ public static class SipParser
             return null;
         }
 
-        var headerEnd = FindHeaderEnd(span[offset..], out var separatorLength);
-        if (headerEnd < 0)
+        // One pass over the line feeds finds the end of the headers and every line boundary before it.
+        var block = data[offset..];
+        var blockSpan = block.Span;
+        var feeds = lineFeedScratch ??= new int[64];
+        var lines = ScanLines(blockSpan, ref feeds, out var bodyOffset);
+        lineFeedScratch = feeds;
+        if (lines < 0)
         {
             error = new SipParseError(400, "Missing empty line after headers", "header", null);
             return null;
         }
 
-        headerEnd += offset;
-        var bodyStart = headerEnd + separatorLength;
-        var lines = SplitLines(data[offset..headerEnd]);
-        var builder = new Builder(lines.Count);
-        if (lines.Count == 0)
+        var bodyStart = offset + bodyOffset;
+        var start = default(StartLine);
+        error = ParseStartLine(TrimCr(block[..feeds[0]]), ref start);
+        if (error is not null)
         {
-            error = new SipParseError(400, "Empty message", "start_line", null);
             return null;
         }
 
-        var startLineError = ParseStartLine(lines[0].Span, builder);
-        var headerError = startLineError is null ? ParseHeaders(lines, builder) : null;
+        // One slot per line after the start line is enough: folding only ever joins lines.
+        SipHeader[] headers = lines == 1 ? [] : new SipHeader[lines - 1];
+        var count = 0;
+        var fields = default(HeaderFields);
+        SipParseError? headerError = null;
+        for (var k = 1; k < lines; k++)
+        {
+            var lineStart = feeds[k - 1] + 1;
+            var folded = false;
+            while (k + 1 < lines && blockSpan[feeds[k] + 1] is (byte)' ' or (byte)'\t')
+            {
+                folded = true;
+                k++;
+            }
+
+            var lineEnd = feeds[k] > lineStart && blockSpan[feeds[k] - 1] == '\r' ? feeds[k] - 1 : feeds[k];
+            SipParseError? problem;
+            if (folded)
+            {
+                var joined = Unfold(blockSpan[lineStart..feeds[k]]);
+                problem = ParseHeader(joined, joined.Span, 0, joined.Length, headers, ref count, ref fields);
+            }
+            else
+            {
+                problem = lineEnd > lineStart ? ParseHeader(block, blockSpan, lineStart, lineEnd, headers, ref count, ref fields) : null;
+            }
+
+            headerError ??= problem;
+        }
 
         // Content-Length framing (§18.3, §20.14)
         var available = span.Length - bodyStart;
         var bodyLength = available;
         string? framingError = null;
-        if (builder.ContentLength is { } declared)
+        if (fields.ContentLength is { } declared)
         {
             if (declared > available)
             {
@@ -72,13 +113,8 @@ public static class SipParser
             }
         }
 
-        var message = builder.Build(data.Slice(bodyStart, Math.Max(0, Math.Min(bodyLength, available))));
-        if (startLineError is not null)
-        {
-            error = startLineError with { Partial = null };
-            return null;
-        }
-
+        var body = data.Slice(bodyStart, Math.Max(0, Math.Min(bodyLength, available)));
+        var message = new SipMessage(start, headers, count, body, fields.CSeq, fields.CSeqMethod ?? string.Empty, fields.MaxForwards);
         if (headerError is not null)
         {
             error = headerError with { Partial = message };
@@ -98,8 +134,22 @@ public static class SipParser
             return null;
         }
 
-        error = Validate(message);
+        error = Validate(message, start, fields);
         return error is null ? message : null;
+    }
+
+    /// <summary>What the start line says. The Request-URI and the reason phrase stay bytes until someone reads them.</summary>
+    internal struct StartLine
+    {
+        public bool IsRequest;
+        public string Method;
+        public ReadOnlyMemory<byte> RequestUri;
+
+        /// <summary>0 when the Request-URI is usable, else the answer: 400 (malformed) or 416 (a scheme the edge does not speak).</summary>
+        public int RequestUriProblem;
+        public bool UnsupportedVersion;
+        public int StatusCode;
+        public ReadOnlyMemory<byte> Reason;
     }
 
     /// <summary>For stream transports: the length of the first complete message in <paramref name="buffer"/>, 0 when more bytes are needed, -1 when it can never be framed.</summary>
@@ -193,48 +243,97 @@ public static class SipParser
         return next < 0 ? -1 : current + 1 + next;
     }
 
-    /// <summary>Splits header lines on CRLF (or bare LF) and unfolds continuation lines (§7.3.1).</summary>
-    /// <remarks>The list is reused per thread: it never leaves <see cref="Parse"/>, and parsing does not re-enter.</remarks>
-    private static List<ReadOnlyMemory<byte>> SplitLines(ReadOnlyMemory<byte> block)
+    [ThreadStatic]
+    private static int[]? lineFeedScratch;
+
+    /// <summary>
+    /// Records where every line of the start line and headers ends (its line feed), up to the empty line; returns the
+    /// number of lines, or -1 when there is no empty line. <paramref name="feeds"/> grows when a message has more lines.
+    /// </summary>
+    private static int ScanLines(ReadOnlySpan<byte> span, ref int[] feeds, out int bodyStart)
     {
-        var lines = lineScratch ??= new List<ReadOnlyMemory<byte>>(32);
-        lines.Clear();
-        var span = block.Span;
-        var start = 0;
-        while (start <= span.Length)
+        var count = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var nl = span[start..].IndexOf((byte)'\n');
-            var end = nl < 0 ? span.Length : start + nl;
-            var lineEnd = end > start && span[end - 1] == '\r' ? end - 1 : end;
-            var line = block[start..lineEnd];
-            if (line.Length > 0 && (line.Span[0] == ' ' || line.Span[0] == '\t') && lines.Count > 1)
+            // 32 bytes at a time: one compare gives the line feeds of the block as bits, taken lowest first. Lines
+            // are short, so this beats a search call per line.
+            ref var first = ref MemoryMarshal.GetReference(span);
+            var lineFeed = Vector256.Create((byte)'\n');
+            for (; i + Vector256<byte>.Count <= span.Length; i += Vector256<byte>.Count)
             {
-                // Folded line: join to the previous one with a single space. Rare, so a copy is fine here.
-                var previous = lines[^1];
-                var joined = new byte[previous.Length + 1 + line.Length];
-                previous.Span.CopyTo(joined);
-                joined[previous.Length] = (byte)' ';
-                line.Span.TrimStart(" \t"u8).CopyTo(joined.AsSpan(previous.Length + 1));
-                lines[^1] = joined.AsMemory(0, previous.Length + 1 + line.Span.TrimStart(" \t"u8).Length);
-            }
-            else if (line.Length > 0 || lines.Count == 0)
-            {
-                lines.Add(line);
-            }
+                var bits = Vector256.Equals(Vector256.LoadUnsafe(ref first, (nuint)i), lineFeed).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    if (EndsLine(span, i + BitOperations.TrailingZeroCount(bits), ref feeds, ref count, out bodyStart))
+                    {
+                        return count;
+                    }
 
-            if (nl < 0)
-            {
-                break;
+                    bits &= bits - 1;
+                }
             }
-
-            start = end + 1;
         }
 
-        return lines;
+        for (var next = span[i..].IndexOf((byte)'\n'); next >= 0; next = span[i..].IndexOf((byte)'\n'))
+        {
+            if (EndsLine(span, i + next, ref feeds, ref count, out bodyStart))
+            {
+                return count;
+            }
+
+            i += next + 1;
+        }
+
+        bodyStart = -1;
+        return -1;
     }
 
-    private static SipParseError? ParseStartLine(ReadOnlySpan<byte> line, Builder builder)
+    /// <summary>Records the line feed at <paramref name="at"/>; true when the empty line follows it (the headers end).</summary>
+    private static bool EndsLine(ReadOnlySpan<byte> span, int at, ref int[] feeds, ref int count, out int bodyStart)
     {
+        if (count == feeds.Length)
+        {
+            Array.Resize(ref feeds, feeds.Length * 2);
+        }
+
+        feeds[count++] = at;
+        bodyStart = at + 1 < span.Length && span[at + 1] == '\n' ? at + 2
+            : at + 2 < span.Length && span[at + 1] == '\r' && span[at + 2] == '\n' ? at + 3
+            : -1;
+        return bodyStart >= 0;
+    }
+
+    private static ReadOnlyMemory<byte> TrimCr(ReadOnlyMemory<byte> line) =>
+        line.Length > 0 && line.Span[^1] == '\r' ? line[..^1] : line;
+
+    /// <summary>A header line continued on the next lines (§7.3.1): joined with one space each. Rare, so a copy is fine.</summary>
+    private static ReadOnlyMemory<byte> Unfold(ReadOnlySpan<byte> lines)
+    {
+        var joined = new byte[lines.Length];
+        var length = 0;
+        var first = true;
+        foreach (var range in lines.Split((byte)'\n'))
+        {
+            var piece = lines[range];
+            piece = piece.Length > 0 && piece[^1] == '\r' ? piece[..^1] : piece;
+            if (!first)
+            {
+                piece = piece.TrimStart(" \t"u8);
+                joined[length++] = (byte)' ';
+            }
+
+            piece.CopyTo(joined.AsSpan(length));
+            length += piece.Length;
+            first = false;
+        }
+
+        return joined.AsMemory(0, length);
+    }
+
+    private static SipParseError? ParseStartLine(ReadOnlyMemory<byte> memory, ref StartLine start)
+    {
+        var line = memory.Span;
         if (line.StartsWith(SipVersion) && line.Length > SipVersion.Length && line[SipVersion.Length] == ' ')
         {
             // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -245,9 +344,10 @@ public static class SipParser
                 return new SipParseError(400, "Malformed status line", "start_line", null);
             }
 
-            builder.IsRequest = false;
-            builder.StatusCode = code;
-            builder.Reason = rest.Length > 4 ? Encoding.UTF8.GetString(rest[4..]) : string.Empty;
+            start.IsRequest = false;
+            start.Method = string.Empty;
+            start.StatusCode = code;
+            start.Reason = rest.Length > 4 ? memory[(SipVersion.Length + 5)..] : default;
             return null;
         }
 
@@ -261,13 +361,9 @@ public static class SipParser
 
         var method = line[..firstSpace];
         var uri = line[(firstSpace + 1)..lastSpace];
-        var version = line[(lastSpace + 1)..];
-        foreach (var b in method)
+        if (method.ContainsAnyExcept(TokenBytes))
         {
-            if (!IsTokenByte(b))
-            {
-                return new SipParseError(400, "Malformed method", "start_line", null);
-            }
+            return new SipParseError(400, "Malformed method", "start_line", null);
         }
 
         if (uri.IndexOf((byte)' ') >= 0 || uri.Length == 0)
@@ -275,26 +371,34 @@ public static class SipParser
             return new SipParseError(400, "Malformed Request-URI (spaces)", "start_line", null);
         }
 
-        builder.IsRequest = true;
-        builder.Method = KnownMethod(method) ?? Encoding.ASCII.GetString(method);
-        if (!version.SequenceEqual(SipVersion))
-        {
-            builder.VersionError = true;
-        }
-
-        // Parsed from a stack copy; the text is kept only when it does not parse, to choose between 400 and 416.
-        Span<char> chars = stackalloc char[Math.Min(uri.Length, 1024)];
-        if (uri.Length <= chars.Length)
-        {
-            builder.RequestUri = SipUri.Parse(chars[..Encoding.UTF8.GetChars(uri, chars)], out _);
-        }
-
-        if (builder.RequestUri is null)
-        {
-            builder.RequestUriText = Encoding.UTF8.GetString(uri);
-            builder.RequestUri = SipUri.Parse(builder.RequestUriText, out _);
-        }
+        start.IsRequest = true;
+        start.Method = KnownMethod(method) ?? Encoding.ASCII.GetString(method);
+        start.UnsupportedVersion = !line[(lastSpace + 1)..].SequenceEqual(SipVersion);
+        start.RequestUri = memory[(firstSpace + 1)..lastSpace];
+        start.RequestUriProblem = RequestUriProblem(uri);
         return null;
+    }
+
+    /// <summary>
+    /// 416 only for a well-formed URI, or a well-formed scheme, that the edge does not speak (RFC 4475 §3.3.2 unkscm);
+    /// a broken sip/sips/tel URI, or "&lt;sip:…&gt;" or junk before the colon, is malformed (§3.1.2.6 ltgtruri): 400.
+    /// </summary>
+    [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+    private static int RequestUriProblem(ReadOnlySpan<byte> uri)
+    {
+        Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+        using var text = new Utf8Chars(uri, stack);
+        var chars = text.Chars;
+        var colon = chars.IndexOf(':');
+        var scheme = colon > 0 ? chars[..colon] : default;
+        var spoken = scheme.Equals("sip", StringComparison.OrdinalIgnoreCase) || scheme.Equals("sips", StringComparison.OrdinalIgnoreCase)
+            || scheme.Equals("tel", StringComparison.OrdinalIgnoreCase);
+        if (!SipUri.Check(chars, out _))
+        {
+            return spoken || !SipUri.IsWellFormedScheme(scheme) ? 400 : 416;
+        }
+
+        return spoken ? 0 : 416;
     }
 
     private static string? KnownMethod(ReadOnlySpan<byte> method) => method switch
@@ -311,108 +415,86 @@ public static class SipParser
         _ => null,
     };
 
-    private static bool IsTokenByte(byte b) =>
-        b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
-        || b is (byte)'-' or (byte)'.' or (byte)'!' or (byte)'%' or (byte)'*' or (byte)'_' or (byte)'+' or (byte)'`' or (byte)'\'' or (byte)'~';
-
-    private static SipParseError? ParseHeaders(List<ReadOnlyMemory<byte>> lines, Builder builder)
+    /// <summary>One header line, <paramref name="start"/> to <paramref name="end"/> of <paramref name="owner"/> (whose span is <paramref name="ownerSpan"/>).</summary>
+    private static SipParseError? ParseHeader(ReadOnlyMemory<byte> owner, ReadOnlySpan<byte> ownerSpan, int start, int end, SipHeader[] headers, ref int count, ref HeaderFields fields)
     {
-        SipParseError? first = null;
-        for (var i = 1; i < lines.Count; i++)
+        // field-name HCOLON (§7.3.1): a token, optional white space, then the colon.
+        var span = ownerSpan[start..end];
+        var nameEnd = 0;
+        while (nameEnd < span.Length && IsTokenByte[span[nameEnd]])
         {
-            var line = lines[i];
-            var span = line.Span;
-            var colon = span.IndexOf((byte)':');
-            if (colon <= 0)
-            {
-                first ??= new SipParseError(400, "Malformed header line", "header", null);
-                continue;
-            }
-
-            var nameSpan = span[..colon].TrimEnd(" \t"u8);
-            var validName = nameSpan.Length > 0;
-            foreach (var b in nameSpan)
-            {
-                validName &= IsTokenByte(b);
-            }
-
-            if (!validName)
-            {
-                first ??= new SipParseError(400, "Malformed header name", "header", null);
-                continue;
-            }
-
-            var valueStart = colon + 1;
-            while (valueStart < span.Length && (span[valueStart] == ' ' || span[valueStart] == '\t'))
-            {
-                valueStart++;
-            }
-
-            var valueEnd = span.Length;
-            while (valueEnd > valueStart && (span[valueEnd - 1] == ' ' || span[valueEnd - 1] == '\t'))
-            {
-                valueEnd--;
-            }
-
-            var name = SipHeaderNames.Canonical(nameSpan) ?? Encoding.ASCII.GetString(nameSpan);
-            var header = new SipHeader(name, line[valueStart..valueEnd]);
-            builder.Headers.Add(header);
-            var problem = builder.Absorb(header);
-            if (problem is not null)
-            {
-                first ??= new SipParseError(400, problem, problem.StartsWith("Content-Length", StringComparison.Ordinal) ? "content_length" : "header", null);
-            }
+            nameEnd++;
         }
 
-        return first;
+        var colon = nameEnd;
+        while (colon < span.Length && span[colon] is (byte)' ' or (byte)'\t')
+        {
+            colon++;
+        }
+
+        if (nameEnd == 0 || colon == span.Length || span[colon] != ':')
+        {
+            return new SipParseError(400, span.IndexOf((byte)':') <= 0 ? "Malformed header line" : "Malformed header name", "header", null);
+        }
+
+        var nameSpan = span[..nameEnd];
+
+        var valueStart = colon + 1;
+        while (valueStart < span.Length && (span[valueStart] == ' ' || span[valueStart] == '\t'))
+        {
+            valueStart++;
+        }
+
+        var valueEnd = span.Length;
+        while (valueEnd > valueStart && (span[valueEnd - 1] == ' ' || span[valueEnd - 1] == '\t'))
+        {
+            valueEnd--;
+        }
+
+        var name = SipHeaderNames.Canonical(nameSpan) ?? SipHeaderNames.AsReceived(nameSpan);
+        headers[count++] = new SipHeader(name, owner[(start + valueStart)..(start + valueEnd)]);
+        var problem = fields.Absorb(name, span[valueStart..valueEnd]);
+        return problem is null ? null
+            : new SipParseError(400, problem, problem.StartsWith("Content-Length", StringComparison.Ordinal) ? "content_length" : "header", null);
     }
 
-    private static SipParseError? Validate(SipMessage message)
+    private static SipParseError? Validate(SipMessage message, in StartLine start, in HeaderFields fields)
     {
-        if (message.Vias.Count == 0)
+        if (fields.ViaLines == 0)
         {
             return new SipParseError(400, "Missing Via header", "missing_header", message);
         }
 
-        string? missing = message.From is null ? "From" : message.To is null ? "To" : message.CallId.Length == 0 ? "Call-ID" : message.CSeqMethod.Length == 0 ? "CSeq" : null;
+        var missing = !fields.FromSeen ? "From" : !fields.ToSeen ? "To" : !fields.CallIdSeen ? "Call-ID" : fields.CSeqMethod is null ? "CSeq" : null;
         if (missing is not null)
         {
             return new SipParseError(400, $"Missing {missing} header", "missing_header", message);
         }
 
-        if (!message.IsRequest)
+        if (!start.IsRequest)
         {
             return null;
         }
 
-        if (message.UnsupportedVersion)
+        if (start.UnsupportedVersion)
         {
             return new SipParseError(505, "Version Not Supported", "start_line", message);
         }
 
-        if (message.RequestUri is null)
+        switch (start.RequestUriProblem)
         {
-            var text = message.RequestUriTextForValidation ?? string.Empty;
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            var scheme = colon > 0 ? text[..colon].ToLowerInvariant() : string.Empty;
-            // 416 only for a well-formed scheme the edge does not speak (RFC 4475 §3.3.2 unkscm); "<sip:…>" or junk
-            // before the colon is a malformed Request-URI (§3.1.2.6 ltgtruri) and gets 400.
-            return scheme is "sip" or "sips" or "tel" || !IsWellFormedScheme(scheme)
-                ? new SipParseError(400, "Malformed Request-URI", "start_line", message)
-                : new SipParseError(416, "Unsupported URI Scheme", "start_line", message);
+            case 400:
+                return new SipParseError(400, "Malformed Request-URI", "start_line", message);
+            case 416:
+                return new SipParseError(416, "Unsupported URI Scheme", "start_line", message);
         }
 
-        if (message.RequestUri.Scheme is not ("sip" or "sips" or "tel"))
-        {
-            return new SipParseError(416, "Unsupported URI Scheme", "start_line", message);
-        }
-
-        if (message.MaxForwards == 0 && message.Method is not ("OPTIONS" or "REGISTER" or "ACK"))
+        if (fields.MaxForwards == 0 && start.Method is not ("OPTIONS" or "REGISTER" or "ACK"))
         {
             return new SipParseError(483, "Too Many Hops", "header", message);
         }
 
-        if (message.Method != message.CSeqMethod && !(message.Method == "ACK" && message.CSeqMethod == "ACK"))
+        if (start.Method != fields.CSeqMethod)
         {
             return new SipParseError(400, "CSeq method does not match the request method", "header", message);
         }
@@ -420,99 +502,68 @@ public static class SipParser
         return null;
     }
 
-    /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).</summary>
-    private static bool IsWellFormedScheme(string scheme)
+    /// <summary>What the headers say that the parser needs: counts, numbers and the CSeq, read and checked as the lines go by.</summary>
+    private struct HeaderFields
     {
-        if (scheme.Length == 0 || !char.IsAsciiLetter(scheme[0]))
-        {
-            return false;
-        }
-
-        foreach (var c in scheme)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Collects the typed parts while headers are read.</summary>
-    private sealed class Builder
-    {
-        public bool IsRequest;
-        public string Method = string.Empty;
-        public string? RequestUriText;
-        public SipUri? RequestUri;
-        public bool VersionError;
-        public int StatusCode;
-        public string Reason = string.Empty;
-        public List<SipHeader> Headers;
-        public List<ViaHeader> Vias = new(2);
-        public NameAddress? From;
-        public NameAddress? To;
-        public string CallId = string.Empty;
+        public int ViaLines;
+        public bool FromSeen;
+        public bool ToSeen;
+        public bool CallIdSeen;
         public long CSeq;
-        public string CSeqMethod = string.Empty;
+        public string? CSeqMethod;
         public int? MaxForwards;
         public int? ContentLength;
-        private bool callIdSeen;
-        private bool cseqSeen;
 
-        /// <param name="lineCount">Start line included; the header list is sized to hold every line without growing.</param>
-        public Builder(int lineCount) => Headers = new List<SipHeader>(Math.Max(lineCount - 1, 1));
-
-        public string? Absorb(SipHeader header)
+        /// <summary>Checks one header of the kinds the edge relies on; the problem, to be answered with 400, or null.</summary>
+        public string? Absorb(string name, ReadOnlySpan<byte> value)
         {
-            switch (header.Name)
+            switch (KindOf(name))
             {
-                case SipHeaderNames.Via:
-                    return AbsorbVias(header.RawValue.Span);
-                case SipHeaderNames.From:
-                    if (From is not null)
+                case Kind.Via:
+                    ViaLines++;
+                    return CheckVias(value);
+                case Kind.From:
+                    if (FromSeen)
                     {
                         return "Duplicate From header";
                     }
 
-                    From = ParseAddress(header.RawValue.Span, out var fromError);
-                    return From is null ? $"Malformed From header: {fromError}" : null;
-                case SipHeaderNames.To:
-                    if (To is not null)
+                    FromSeen = true;
+                    return CheckAddress(value, out var fromError) ? null : $"Malformed From header: {fromError}";
+                case Kind.To:
+                    if (ToSeen)
                     {
                         return "Duplicate To header";
                     }
 
-                    To = ParseAddress(header.RawValue.Span, out var toError);
-                    return To is null ? $"Malformed To header: {toError}" : null;
-                case SipHeaderNames.CallId:
-                    if (callIdSeen)
+                    ToSeen = true;
+                    return CheckAddress(value, out var toError) ? null : $"Malformed To header: {toError}";
+                case Kind.CallId:
+                    if (CallIdSeen)
                     {
                         return "Duplicate Call-ID header";
                     }
 
-                    callIdSeen = true;
-                    CallId = header.Value;
-                    return CallId.Length == 0 || HasWhiteSpace(CallId) ? "Malformed Call-ID header" : null;
-                case SipHeaderNames.CSeq:
-                    if (cseqSeen)
+                    CallIdSeen = true;
+                    // callid = word [ "@" word ]: no white space or control characters (§25.1).
+                    return value.IsEmpty || value.IndexOfAnyInRange((byte)0, (byte)' ') >= 0 || value.Contains((byte)0x7F) ? "Malformed Call-ID header" : null;
+                case Kind.CSeq:
+                    if (CSeqMethod is not null)
                     {
                         return "Duplicate CSeq header";
                     }
 
-                    cseqSeen = true;
-                    return ParseCSeq(header.RawValue.Span);
-                case SipHeaderNames.MaxForwards:
-                    if (!Utf8Parser.TryParse(header.RawValue.Span, out int hops, out var used) || used != header.RawValue.Length || hops is < 0 or > 255)
+                    return ParseCSeq(value);
+                case Kind.MaxForwards:
+                    if (!Utf8Parser.TryParse(value, out int hops, out var used) || used != value.Length || hops is < 0 or > 255)
                     {
                         return "Malformed Max-Forwards header";
                     }
 
                     MaxForwards = hops;
                     return null;
-                case SipHeaderNames.ContentLength:
-                    if (!Utf8Parser.TryParse(header.RawValue.Span, out int length, out var consumed) || consumed != header.RawValue.Length || length < 0)
+                case Kind.ContentLength:
+                    if (!Utf8Parser.TryParse(value, out int length, out var consumed) || consumed != value.Length || length < 0)
                     {
                         return "Content-Length is not a number";
                     }
@@ -529,74 +580,58 @@ public static class SipParser
             }
         }
 
-        /// <summary>
-        /// Header values are decoded into a stack buffer rather than a string: only the parts kept become strings
-        /// (docs/sip.md has the before/after allocation numbers).
-        /// </summary>
-        private const int StackChars = 512;
-
-        private string? AbsorbVias(ReadOnlySpan<byte> raw)
+        private enum Kind
         {
-            char[]? rented = null;
-            var chars = raw.Length <= StackChars ? stackalloc char[StackChars] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(raw.Length));
-            try
-            {
-                ReadOnlySpan<char> rest = chars[..Encoding.UTF8.GetChars(raw, chars)];
-                while (true)
-                {
-                    var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
-                    var via = ViaHeader.Parse(comma < 0 ? rest : rest[..comma], out var viaError);
-                    if (via is null)
-                    {
-                        return $"Malformed Via header: {viaError}";
-                    }
+            Other,
+            Via,
+            From,
+            To,
+            CallId,
+            CSeq,
+            MaxForwards,
+            ContentLength,
+        }
 
-                    Vias.Add(via);
-                    if (comma < 0)
-                    {
-                        return null;
-                    }
+        /// <summary>Known names are the interned canonical strings, so reference tests tell them apart without hashing the name.</summary>
+        private static Kind KindOf(string name) =>
+            (object)name == SipHeaderNames.Via ? Kind.Via
+            : (object)name == SipHeaderNames.From ? Kind.From
+            : (object)name == SipHeaderNames.To ? Kind.To
+            : (object)name == SipHeaderNames.CallId ? Kind.CallId
+            : (object)name == SipHeaderNames.CSeq ? Kind.CSeq
+            : (object)name == SipHeaderNames.MaxForwards ? Kind.MaxForwards
+            : (object)name == SipHeaderNames.ContentLength ? Kind.ContentLength
+            : Kind.Other;
 
-                    rest = rest[(comma + 1)..];
-                }
-            }
-            finally
+        [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+        private static string? CheckVias(ReadOnlySpan<byte> raw)
+        {
+            Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+            using var text = new Utf8Chars(raw, stack);
+            var rest = text.Chars;
+            while (true)
             {
-                if (rented is not null)
+                var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
+                if (!ViaHeader.Check(comma < 0 ? rest : rest[..comma], out var error))
                 {
-                    System.Buffers.ArrayPool<char>.Shared.Return(rented);
+                    return $"Malformed Via header: {error}";
                 }
+
+                if (comma < 0)
+                {
+                    return null;
+                }
+
+                rest = rest[(comma + 1)..];
             }
         }
 
-        private static NameAddress? ParseAddress(ReadOnlySpan<byte> raw, out string? error)
+        [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+        private static bool CheckAddress(ReadOnlySpan<byte> raw, out string? error)
         {
-            char[]? rented = null;
-            var chars = raw.Length <= StackChars ? stackalloc char[StackChars] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(raw.Length));
-            try
-            {
-                return NameAddress.Parse(chars[..Encoding.UTF8.GetChars(raw, chars)], out error);
-            }
-            finally
-            {
-                if (rented is not null)
-                {
-                    System.Buffers.ArrayPool<char>.Shared.Return(rented);
-                }
-            }
-        }
-
-        private static bool HasWhiteSpace(string text)
-        {
-            foreach (var c in text)
-            {
-                if (char.IsWhiteSpace(c))
-                {
-                    return true;
-                }
-            }
-
-            return false;
+            Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+            using var text = new Utf8Chars(raw, stack);
+            return NameAddress.Check(text.Chars, out error);
         }
 
         private string? ParseCSeq(ReadOnlySpan<byte> value)
@@ -608,45 +643,19 @@ public static class SipParser
             }
 
             var method = value[space..].TrimStart(" \t"u8);
-            if (method.Length == 0)
+            if (method.IsEmpty)
             {
                 return "Malformed CSeq header";
             }
 
-            foreach (var b in method)
+            if (method.ContainsAnyExcept(TokenBytes))
             {
-                if (!IsTokenByte(b))
-                {
-                    return "Malformed CSeq method";
-                }
+                return "Malformed CSeq method";
             }
 
             CSeq = number;
             CSeqMethod = KnownMethod(method) ?? Encoding.ASCII.GetString(method);
             return null;
-        }
-
-        public SipMessage Build(ReadOnlyMemory<byte> body)
-        {
-            return new SipMessage
-            {
-                IsRequest = IsRequest,
-                Method = Method,
-                RequestUri = RequestUri,
-                StatusCode = StatusCode,
-                ReasonPhrase = Reason,
-                Headers = Headers,
-                Body = body,
-                Vias = Vias,
-                From = From,
-                To = To,
-                CallId = CallId,
-                CSeq = CSeq,
-                CSeqMethod = CSeqMethod,
-                MaxForwards = MaxForwards,
-                RequestUriTextForValidation = RequestUriText,
-                UnsupportedVersion = VersionError,
-            };
         }
     }
 }

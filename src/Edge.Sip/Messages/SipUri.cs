@@ -52,55 +52,82 @@ public sealed class SipUri
     /// <summary>Parses a URI; returns null with a reason when it is malformed.</summary>
     public static SipUri? Parse(string text, out string? error) => Parse(text.AsSpan(), out error);
 
-    /// <summary>
-    /// Parses on the span and makes strings only for the parts kept (user, host, parameters): measured with
-    /// <c>SipMessageBenchmarks</c> (docs/sip.md), substring-per-step parsing cost ~900 B per URI.
-    /// </summary>
-    internal static SipUri? Parse(ReadOnlySpan<char> text, out string? error)
+    internal static SipUri? Parse(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: true, out var uri, out error) ? uri : null;
+
+    /// <summary>Every check <see cref="Parse(string, out string?)"/> makes, without making anything (the parser's validation).</summary>
+    internal static bool Check(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: false, out _, out error);
+
+    /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).</summary>
+    internal static bool IsWellFormedScheme(ReadOnlySpan<char> scheme)
     {
+        foreach (var c in scheme)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return scheme.Length > 0 && char.IsAsciiLetter(scheme[0]);
+    }
+
+    /// <summary>
+    /// Parses on the span. With <paramref name="build"/> it makes strings only for the parts kept (user, host,
+    /// parameters); without, it makes nothing and only says whether the URI is well formed, so a parser can validate
+    /// every URI of a message and build the ones the edge reads later, on first use.
+    /// </summary>
+    private static bool TryParse(ReadOnlySpan<char> text, bool build, out SipUri? uri, out string? error)
+    {
+        uri = null;
         error = null;
         var colon = text.IndexOf(':');
         if (colon <= 0)
         {
             error = "URI has no scheme";
-            return null;
+            return false;
         }
 
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
         var schemeText = text[..colon];
-        foreach (var c in schemeText)
+        if (!IsWellFormedScheme(schemeText))
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') || !char.IsAsciiLetter(schemeText[0]))
-            {
-                error = "URI scheme is malformed";
-                return null;
-            }
+            error = "URI scheme is malformed";
+            return false;
         }
 
         var rest = text[(colon + 1)..];
         if (rest.Length == 0 || rest.IndexOfAny(MustBeEscaped) >= 0)
         {
             error = "URI contains characters that must be escaped";
-            return null;
+            return false;
         }
 
-        var scheme = schemeText.Equals("sip", StringComparison.OrdinalIgnoreCase) ? "sip"
-            : schemeText.Equals("sips", StringComparison.OrdinalIgnoreCase) ? "sips"
-            : schemeText.Equals("tel", StringComparison.OrdinalIgnoreCase) ? "tel"
-            : schemeText.ToString().ToLowerInvariant();
-        return scheme switch
+        if (schemeText.Equals("sip", StringComparison.OrdinalIgnoreCase) || schemeText.Equals("sips", StringComparison.OrdinalIgnoreCase))
         {
-            "sip" or "sips" => ParseSip(scheme, rest, out error),
-            "tel" => ParseTel(rest, out error),
-            _ => new SipUri { Scheme = scheme, Host = string.Empty, User = rest.ToString() },
-        };
+            return TryParseSip(schemeText.Length == 3 ? "sip" : "sips", rest, build, out uri, out error);
+        }
+
+        if (schemeText.Equals("tel", StringComparison.OrdinalIgnoreCase))
+        {
+            return TryParseTel(rest, build, out uri, out error);
+        }
+
+        if (build)
+        {
+            uri = new SipUri { Scheme = schemeText.ToString().ToLowerInvariant(), Host = string.Empty, User = rest.ToString() };
+        }
+
+        return true;
     }
 
     private static readonly SearchValues<char> MustBeEscaped = SearchValues.Create(" \t\r\n<>\"");
 
-    private static SipUri? ParseSip(string scheme, ReadOnlySpan<char> rest, out string? error)
+    private static bool TryParseSip(string scheme, ReadOnlySpan<char> rest, bool build, out SipUri? uri, out string? error)
     {
+        uri = null;
         error = null;
+        // Most URIs carry no escape at all: then checking one, part by part, has nothing to find.
+        var escaped = rest.Contains('%');
         string? user = null;
         string? password = null;
         // '@' cannot appear unescaped in parameters or headers (RFC 3261 §25.1), so the last one ends the user part,
@@ -111,20 +138,21 @@ public sealed class SipUri
             var userInfo = rest[..at];
             var pw = userInfo.IndexOf(':');
             var rawUser = pw < 0 ? userInfo : userInfo[..pw];
-            if (rawUser.Length == 0 || !TryUnescape(rawUser, out user) || (pw >= 0 && !TryUnescape(userInfo[(pw + 1)..], out password)))
+            if (rawUser.Length == 0 || ((build || escaped) && !TryUnescape(rawUser, build, out user))
+                || (pw >= 0 && (build || escaped) && !TryUnescape(userInfo[(pw + 1)..], build, out password)))
             {
                 error = "URI user part is malformed";
-                return null;
+                return false;
             }
 
             rest = rest[(at + 1)..];
         }
 
         var hostEnd = rest.IndexOfAny(';', '?');
-        if (!TrySplitHostPort(hostEnd < 0 ? rest : rest[..hostEnd], out var host, out var port))
+        if (!TrySplitHostPort(hostEnd < 0 ? rest : rest[..hostEnd], build, out var host, out var port))
         {
             error = "URI host or port is malformed";
-            return null;
+            return false;
         }
 
         IReadOnlyList<KeyValuePair<string, string?>> parameters = [];
@@ -147,13 +175,17 @@ public sealed class SipUri
 
                 var eq = p.IndexOf('=');
                 var name = eq < 0 ? p : p[..eq];
-                if (name.Length == 0 || !TryUnescape(name, out var decodedName) || (eq >= 0 && !IsWellEscaped(p[(eq + 1)..])))
+                string? decodedName = null;
+                if (name.Length == 0 || ((build || escaped) && !TryUnescape(name, build, out decodedName)) || (escaped && eq >= 0 && !IsWellEscaped(p[(eq + 1)..])))
                 {
                     error = "URI parameter is malformed";
-                    return null;
+                    return false;
                 }
 
-                (list ??= new List<KeyValuePair<string, string?>>(4)).Add(new(decodedName!, eq < 0 ? null : p[(eq + 1)..].ToString()));
+                if (build)
+                {
+                    (list ??= new List<KeyValuePair<string, string?>>(4)).Add(new(decodedName!, eq < 0 ? null : p[(eq + 1)..].ToString()));
+                }
             }
 
             if (list is not null)
@@ -164,7 +196,7 @@ public sealed class SipUri
             if (question >= 0)
             {
                 var headerText = tail[(question + 1)..];
-                var headerList = new List<KeyValuePair<string, string>>(2);
+                var headerList = build ? new List<KeyValuePair<string, string>>(2) : null;
                 while (headerText.Length > 0)
                 {
                     var amp = headerText.IndexOf('&');
@@ -179,28 +211,39 @@ public sealed class SipUri
                     if (eq <= 0)
                     {
                         error = "URI header is malformed";
-                        return null;
+                        return false;
                     }
 
-                    headerList.Add(new(h[..eq].ToString(), h[(eq + 1)..].ToString()));
+                    headerList?.Add(new(h[..eq].ToString(), h[(eq + 1)..].ToString()));
                 }
 
-                headers = headerList;
+                headers = headerList ?? headers;
             }
         }
 
-        return new SipUri { Scheme = scheme, User = user, Password = password, Host = host, Port = port, Parameters = parameters, Headers = headers };
+        if (build)
+        {
+            uri = new SipUri { Scheme = scheme, User = user, Password = password, Host = host, Port = port, Parameters = parameters, Headers = headers };
+        }
+
+        return true;
     }
 
-    private static SipUri? ParseTel(ReadOnlySpan<char> rest, out string? error)
+    private static bool TryParseTel(ReadOnlySpan<char> rest, bool build, out SipUri? uri, out string? error)
     {
+        uri = null;
         error = null;
         var semicolon = rest.IndexOf(';');
         var number = semicolon < 0 ? rest : rest[..semicolon];
-        if (number.Length == 0 || !TryUnescape(number, out var decoded))
+        if (number.Length == 0 || !TryUnescape(number, build, out var decoded))
         {
             error = "tel URI number is malformed";
-            return null;
+            return false;
+        }
+
+        if (!build)
+        {
+            return true;
         }
 
         var parameters = new List<KeyValuePair<string, string?>>();
@@ -219,11 +262,15 @@ public sealed class SipUri
             parameters.Add(new(eq < 0 ? p.ToString() : p[..eq].ToString(), eq < 0 ? null : p[(eq + 1)..].ToString()));
         }
 
-        return new SipUri { Scheme = "tel", User = decoded, Parameters = parameters };
+        uri = new SipUri { Scheme = "tel", User = decoded, Parameters = parameters };
+        return true;
     }
 
     /// <summary><c>host [":" port]</c> with an IPv6 reference in brackets (§25.1); the host is returned without brackets.</summary>
-    internal static bool TrySplitHostPort(ReadOnlySpan<char> text, out string host, out int? port)
+    internal static bool TrySplitHostPort(ReadOnlySpan<char> text, out string host, out int? port) => TrySplitHostPort(text, build: true, out host, out port);
+
+    /// <summary>As <see cref="TrySplitHostPort(ReadOnlySpan{char}, out string, out int?)"/>; without <paramref name="build"/> the host string is not made (left empty).</summary>
+    internal static bool TrySplitHostPort(ReadOnlySpan<char> text, bool build, out string host, out int? port)
     {
         host = string.Empty;
         port = null;
@@ -272,8 +319,13 @@ public sealed class SipUri
             port = p;
         }
 
-        host = hostText.ToString();
-        return host.Length > 0;
+        if (hostText.IsEmpty)
+        {
+            return false;
+        }
+
+        host = build ? hostText.ToString() : string.Empty;
+        return true;
     }
 
     private static readonly SearchValues<char> HostCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
@@ -291,9 +343,17 @@ public sealed class SipUri
     }
 
     /// <summary>%-decodes (RFC 3261 §19.1.2) into a new string; false on a broken escape.</summary>
-    internal static bool TryUnescape(ReadOnlySpan<char> text, out string? decoded)
+    internal static bool TryUnescape(ReadOnlySpan<char> text, out string? decoded) => TryUnescape(text, build: true, out decoded);
+
+    /// <summary>As <see cref="TryUnescape(ReadOnlySpan{char}, out string?)"/>; without <paramref name="build"/> only the escapes are checked.</summary>
+    private static bool TryUnescape(ReadOnlySpan<char> text, bool build, out string? decoded)
     {
         decoded = null;
+        if (!build)
+        {
+            return IsWellEscaped(text);
+        }
+
         var percent = text.IndexOf('%');
         if (percent < 0)
         {

@@ -45,8 +45,14 @@ public sealed class ViaHeader
 
     public static ViaHeader? Parse(string text, out string? error) => Parse(text.AsSpan(), out error);
 
-    internal static ViaHeader? Parse(ReadOnlySpan<char> text, out string? error)
+    internal static ViaHeader? Parse(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: true, out var via, out error) ? via : null;
+
+    /// <summary>Every check <see cref="Parse(string, out string?)"/> makes, without making anything (the parser's validation).</summary>
+    internal static bool Check(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: false, out _, out error);
+
+    private static bool TryParse(ReadOnlySpan<char> text, bool build, out ViaHeader? via, out string? error)
     {
+        via = null;
         error = null;
         var s = text.Trim();
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with optional LWS around the slashes
@@ -91,7 +97,7 @@ public sealed class ViaHeader
                 if (i >= s.Length || s[i] != '/')
                 {
                     error = "Via sent-protocol is malformed";
-                    return null;
+                    return false;
                 }
 
                 i++;
@@ -101,7 +107,7 @@ public sealed class ViaHeader
         if (!protocol.Equals("SIP", StringComparison.OrdinalIgnoreCase) || version is not "2.0" || transport.Length == 0)
         {
             error = "Via sent-protocol is not SIP/2.0/<transport>";
-            return null;
+            return false;
         }
 
         var rest = s[i..].TrimStart();
@@ -113,7 +119,7 @@ public sealed class ViaHeader
         if (sentBy.Length is 0 or > 300)
         {
             error = "Via sent-by is malformed";
-            return null;
+            return false;
         }
 
         Span<char> compact = stackalloc char[sentBy.Length];
@@ -126,19 +132,23 @@ public sealed class ViaHeader
             }
         }
 
-        if (!SipUri.TrySplitHostPort(compact[..length], out var host, out var port))
+        if (!SipUri.TrySplitHostPort(compact[..length], build, out var host, out var port))
         {
             error = "Via sent-by is malformed";
-            return null;
+            return false;
         }
 
-        var parameters = NameAddress.ParseParameters(paramText, out error);
-        if (parameters is null)
+        if (!NameAddress.TryParseParameters(paramText, build, out var parameters, out error))
         {
-            return null;
+            return false;
         }
 
-        return new ViaHeader { Transport = KnownTransport(transport) ?? transport.ToString().ToUpperInvariant(), Host = host, Port = port, Parameters = parameters };
+        if (build)
+        {
+            via = new ViaHeader { Transport = KnownTransport(transport) ?? transport.ToString().ToUpperInvariant(), Host = host, Port = port, Parameters = parameters };
+        }
+
+        return true;
     }
 
     private static string? KnownTransport(ReadOnlySpan<char> transport) =>

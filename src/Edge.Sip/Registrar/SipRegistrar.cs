@@ -51,7 +51,7 @@ public sealed partial class SipRegistrar
         }
 
         var account = await accounts.FindAsync(user, CancellationToken.None);
-        var credentials = request.Headers.Where(h => h.Is(SipHeaderNames.Authorization)).Select(h => DigestCredentials.Parse(h.Value)).FirstOrDefault(c => c is not null);
+        var credentials = request.HeaderLines(SipHeaderNames.Authorization).Select(h => DigestCredentials.Parse(h.Value)).FirstOrDefault(c => c is not null);
         if (credentials is null)
         {
             await ChallengeAsync(transaction, stale: false);

@@ -399,7 +399,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
         foreach (var name in new[] { SipHeaderNames.SessionExpires, SipHeaderNames.Allow, "Accept", SipHeaderNames.Reason, SipHeaderNames.Warning, "Retry-After" })
         {
-            foreach (var header in response.Headers.Where(h => h.Is(name)))
+            foreach (var header in response.HeaderLines(name))
             {
                 writer.Add(header);
             }
@@ -480,8 +480,8 @@ internal sealed class B2BCall : IClientTransactionUser
         var cancel = SipMessageWriter.Request("CANCEL", invite.Request.RequestUri!.ToString())
             .Add(SipHeaderNames.Via, invite.Request.TopVia!.ToString())
             .Add(SipHeaderNames.MaxForwards, "70")
-            .Add(invite.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
-            .Add(invite.Request.Headers.First(h => h.Is(SipHeaderNames.To)))
+            .Add(invite.Request.HeaderLine(SipHeaderNames.From))
+            .Add(invite.Request.HeaderLine(SipHeaderNames.To))
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{invite.Request.CSeq.ToString(CultureInfo.InvariantCulture)} CANCEL")
             .Add(SipHeaderNames.Reason, "SIP;cause=487;text=\"cancelled by caller\"");
@@ -502,8 +502,8 @@ internal sealed class B2BCall : IClientTransactionUser
         var carrier = Invite.Request;
         var target = carrier.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? carrier.From!.Uri;
         var cseq = Interlocked.Increment(ref carrierCseq);
-        var toHeader = carrier.Headers.First(h => h.Is(SipHeaderNames.From));
-        var fromValue = carrier.Headers.First(h => h.Is(SipHeaderNames.To)).Value;
+        var toHeader = carrier.HeaderLine(SipHeaderNames.From);
+        var fromValue = carrier.HeaderLine(SipHeaderNames.To).Value;
         return SipMessageWriter.Request(method, target.ToString())
             .Add(SipHeaderNames.Via, stack.LocalVia(Invite.Source.Transport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
@@ -568,7 +568,7 @@ internal sealed class B2BCall : IClientTransactionUser
         relayed.Add(SipHeaderNames.Contact, $"<sip:edge@{stack.AdvertisedHostPort}>");
         foreach (var name in new[] { SipHeaderNames.SessionExpires, SipHeaderNames.MinSe, SipHeaderNames.Supported, "Content-Disposition", "Info-Package", SipHeaderNames.Event })
         {
-            foreach (var header in request.Headers.Where(h => h.Is(name)))
+            foreach (var header in request.HeaderLines(name))
             {
                 relayed.Add(header);
             }
@@ -588,7 +588,7 @@ internal sealed class B2BCall : IClientTransactionUser
     {
         var contact = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? transaction.Request.RequestUri!;
         var toTag = response.To?.Tag;
-        var from = transaction.Request.Headers.First(h => h.Is(SipHeaderNames.From));
+        var from = transaction.Request.HeaderLine(SipHeaderNames.From);
         var to = $"{transaction.Request.Header(SipHeaderNames.To)}" + (toTag is null ? string.Empty : $";tag={toTag}");
         var ack = SipMessageWriter.Request("ACK", contact.ToString())
             .Add(SipHeaderNames.Via, stack.LocalVia(transaction.Target.Transport, SipStack.NewBranch()))
@@ -649,7 +649,7 @@ internal sealed class B2BCall : IClientTransactionUser
             var writer = SipMessageWriter.Request("ACK", pending.Request.RequestUri!.ToString())
                 .Add(SipHeaderNames.Via, call.stack.LocalVia(destination.Transport, SipStack.NewBranch()))
                 .Add(SipHeaderNames.MaxForwards, "70")
-                .Add(pending.Request.Headers.First(h => h.Is(SipHeaderNames.From)))
+                .Add(pending.Request.HeaderLine(SipHeaderNames.From))
                 .Add(SipHeaderNames.To, pending.To)
                 .Add(SipHeaderNames.CallId, pending.Request.CallId)
                 .Add(SipHeaderNames.CSeq, $"{pending.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
@@ -688,9 +688,12 @@ internal sealed class B2BCall : IClientTransactionUser
 
             var writer = origin.CreateResponse(response.StatusCode, response.ReasonPhrase, localTag)
                 .Add(SipHeaderNames.Contact, $"<sip:edge@{call.stack.AdvertisedHostPort}>");
-            foreach (var header in response.Headers.Where(h => h.Is(SipHeaderNames.SessionExpires) || h.Is(SipHeaderNames.Require)))
+            foreach (var header in response.Headers)
             {
-                writer.Add(header);
+                if (header.Is(SipHeaderNames.SessionExpires) || header.Is(SipHeaderNames.Require))
+                {
+                    writer.Add(header);
+                }
             }
 
             var body = response.StatusCode < 300 ? call.MediaBody(response.Body, answerFromCarrier) : response.Body;

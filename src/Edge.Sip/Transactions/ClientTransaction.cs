@@ -206,7 +206,7 @@ public sealed class ClientTransaction : IDisposable
             }
         }
 
-        var to = response.Headers.FirstOrDefault(h => h.Is(SipHeaderNames.To));
+        var to = response.HeaderLine(SipHeaderNames.To);
         ack.Add(to.Name is null ? new SipHeader(SipHeaderNames.To, Request.Header(SipHeaderNames.To) ?? string.Empty) : to);
         ack.Add(SipHeaderNames.CSeq, $"{Request.CSeq.ToString(System.Globalization.CultureInfo.InvariantCulture)} ACK");
         ack.Add(SipHeaderNames.MaxForwards, "70");

@@ -50,8 +50,8 @@ public sealed class SipMessageWriterTests
         Assert.Equal("483920", parsed.Header("x-roistat"));
         Assert.Equal("7f00-aa", parsed.Header("X-Carrier-Trace"));
         Assert.Equal(31, parsed.Body.Length);
-        Assert.Single(parsed.Headers, h => h.Is("Content-Type"));
-        Assert.Single(parsed.Headers, h => h.Is("Content-Length"));
+        Assert.Single(parsed.HeaderLines("Content-Type"));
+        Assert.Single(parsed.HeaderLines("Content-Length"));
     }
 
     [Fact]
