@@ -38,6 +38,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "transactions")
+        {
+            await Sip.TransactionLoadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

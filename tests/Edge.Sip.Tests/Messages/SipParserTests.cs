@@ -19,6 +19,45 @@ public sealed class SipParserTests
         return error!;
     }
 
+    /// <summary>
+    /// A parse allocates the message and its header table (24 bytes per header line plus the array's 24) and nothing
+    /// else: no string, no Via/From/To/URI object. Two messages with different header counts, Call-IDs, tags and
+    /// URIs must leave the same remainder once their tables are taken off, which is the message object alone.
+    /// </summary>
+    [Fact]
+    public void Parsing_allocates_only_the_message_and_its_header_table()
+    {
+        var invite = SipText.Wire(SipText.Invite);
+        var longer = SipText.Wire(SipText.Invite
+            .Replace("a84b4c76e66710@pc33.carrier.example", "a-much-longer-call-identifier-0123456789abcdef@pc33.carrier.example", StringComparison.Ordinal)
+            .Replace("tag=1928301774", "tag=19283017741928301774-xyz", StringComparison.Ordinal)
+            .Replace("CSeq: 314159 INVITE", "CSeq: 314159 INVITE\nX-One: 1\nX-Two: 2\nSubject: three", StringComparison.Ordinal));
+        static long Allocated(byte[] message)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                _ = SipParser.Parse(message, datagram: true, out _);
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var parsed = SipParser.Parse(message, datagram: true, out var error);
+            var after = GC.GetAllocatedBytesForCurrentThread();
+            Assert.True(parsed is not null, error?.Reason);
+            return after - before - (24 + (24L * parsed!.Headers.Length));
+        }
+
+        var remainder = Allocated(invite);
+        Assert.Equal(remainder, Allocated(longer));
+        Assert.InRange(remainder, 1, 200);
+
+        // Reading builds the views, once.
+        var message = SipParser.Parse(invite, datagram: true, out _)!;
+        Assert.Same(message.Vias, message.Vias);
+        Assert.Same(message.From, message.From);
+        Assert.Same(message.CallId, message.CallId);
+        Assert.Same(message.RequestUri, message.RequestUri);
+    }
+
     [Fact]
     public void Parses_a_carrier_invite()
     {
