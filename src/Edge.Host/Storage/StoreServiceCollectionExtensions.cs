@@ -15,7 +15,7 @@ public static class StoreServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidation>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidation>();
 
-        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
+        services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             // abortConnect=false: the edge starts and routes calls (unattributed) while Redis is down, and the
@@ -25,5 +25,23 @@ public static class StoreServiceCollectionExtensions
             return ConnectionMultiplexer.Connect(options);
         });
         return services;
+    }
+
+    /// <summary>
+    /// The edge sends the same few statements all day (route lookups, call records, leases restored), so Npgsql
+    /// prepares a statement on a connection once it has run there twice: PostgreSQL then skips parsing and
+    /// planning it. A connection string that sets <c>Max Auto Prepare</c> itself keeps its value (0 turns this off).
+    /// </summary>
+    internal static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.Build();
     }
 }

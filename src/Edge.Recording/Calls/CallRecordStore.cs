@@ -1,72 +1,208 @@
 using Dapper;
 using Calltracking.Shared.Filters;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>Call records in PostgreSQL.</summary>
 public sealed class CallRecordStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Applies spooled events in one transaction. Every statement is idempotent, so a replay changes nothing.</summary>
+    /// <summary>
+    /// Applies a segment's events in one transaction, with at most four statements whatever the number of calls:
+    /// <list type="number">
+    /// <item>the new calls, each with whatever later events the segment already holds for it;</item>
+    /// <item>the changes to calls that started in an earlier segment;</item>
+    /// <item>the start webhooks;</item>
+    /// <item>the end webhooks.</item>
+    /// </list>
+    /// The totals triggers are statement-level, so they too run once per segment instead of once per event. Every
+    /// statement is idempotent, so replaying a segment changes nothing.
+    /// </summary>
     public async Task ApplyAsync(IReadOnlyList<SpoolEvent> events, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var e in events)
+        var changes = CallChange.Fold(events);
+        if (changes.Count == 0)
         {
-            var sql = e.Kind switch
-            {
-                "started" => """
-                    INSERT INTO calls (id, project_id, script_id, phone_id, callee, caller, caller_raw, started_at, visit_id, marker, confidence,
-                        static_source, redirect_type, target, sip_call_id, city, recorded, call_cost)
-                    VALUES (@CallId, @ProjectId, @ScriptId, @PhoneId, @Callee, @Caller, @CallerRaw, @At, @VisitId, @Marker, @Confidence,
-                        @StaticSource, @RedirectType, @Target, @SipCallId, @City, coalesce(@Recorded, false),
-                        coalesce((SELECT call_cost FROM scripts WHERE id = @ScriptId), 0))
-                    ON CONFLICT (id) DO NOTHING
-                    """,
-                "ringing" => "UPDATE calls SET ringing_at = coalesce(ringing_at, @At) WHERE id = @CallId",
-                "answered" => "UPDATE calls SET answered_at = coalesce(answered_at, @At) WHERE id = @CallId",
-                "ended" => """
-                    UPDATE calls SET
-                        ended_at = @At, status = @Status, sip_code = @SipCode, end_reason = @Reason,
-                        duration = greatest(0, round(extract(epoch FROM (@At - started_at))))::int,
-                        waiting_time = greatest(0, round(extract(epoch FROM (coalesce(answered_at, @At) - started_at))))::int,
-                        answer_duration = CASE WHEN answered_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (@At - answered_at))))::int END
-                    WHERE id = @CallId
-                    """,
-                _ => null,
-            };
-            if (e.Kind is "started" or "ended")
-            {
-                // The transactional outbox: the webhook row commits with the record it announces.
-                sql += e.Kind == "started"
-                    ? """
-                      ;
-                      INSERT INTO webhook_outbox (project_id, call_id, event, url)
-                      SELECT s.project_id, @CallId, 'start', s.integration->'webhook_start'->>'url' FROM scripts s
-                      WHERE s.id = @ScriptId AND coalesce(s.integration->'webhook_start'->>'url', '') <> ''
-                      ON CONFLICT (call_id, event) DO NOTHING
-                      """
-                    : """
-                      ;
-                      INSERT INTO webhook_outbox (project_id, call_id, event, url)
-                      SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM calls c JOIN scripts s ON s.id = c.script_id
-                      WHERE c.id = @CallId AND coalesce(s.integration->'webhook'->>'url', '') <> ''
-                      ON CONFLICT (call_id, event) DO NOTHING
-                      """;
-            }
-
-            if (sql is not null)
-            {
-                await connection.ExecuteAsync(new CommandDefinition(sql, new
-                {
-                    e.CallId, e.ProjectId, e.ScriptId, e.PhoneId, e.Callee, e.Caller, e.CallerRaw, At = e.At.UtcDateTime, e.VisitId, e.Marker,
-                    e.Confidence, e.StaticSource, e.RedirectType, e.Target, e.SipCallId, e.City, e.Recorded, e.Status, e.SipCode, e.Reason,
-                }, transaction, cancellationToken: cancellationToken));
-            }
+            return;
         }
 
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var started = changes.Where(c => c.Started is not null).ToList();
+        var later = changes.Where(c => c.Started is null).ToList();
+        var ended = changes.Where(c => c.Ended is not null).Select(c => c.CallId).ToArray();
+        if (started.Count > 0)
+        {
+            batch.BatchCommands.Add(InsertCalls(started));
+            batch.BatchCommands.Add(Command(
+                """
+                INSERT INTO webhook_outbox (project_id, call_id, event, url)
+                SELECT s.project_id, u.id, 'start', s.integration->'webhook_start'->>'url'
+                FROM unnest($1::uuid[], $2::bigint[]) AS u(id, script_id) JOIN scripts s ON s.id = u.script_id
+                WHERE coalesce(s.integration->'webhook_start'->>'url', '') <> ''
+                ON CONFLICT (call_id, event) DO NOTHING
+                """,
+                Array(started, c => c.CallId, NpgsqlDbType.Uuid), Array(started, c => c.Started!.ScriptId, NpgsqlDbType.Bigint)));
+        }
+
+        if (later.Count > 0)
+        {
+            batch.BatchCommands.Add(UpdateCalls(later));
+        }
+
+        if (ended.Length > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                INSERT INTO webhook_outbox (project_id, call_id, event, url)
+                SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM calls c JOIN scripts s ON s.id = c.script_id
+                WHERE c.id = ANY($1::uuid[]) AND coalesce(s.integration->'webhook'->>'url', '') <> ''
+                ON CONFLICT (call_id, event) DO NOTHING
+                """,
+                new NpgsqlParameter { Value = ended, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid }));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>New calls; the cost comes from the script, the durations from the events folded in.</summary>
+    private static NpgsqlBatchCommand InsertCalls(List<CallChange> calls) => Command(
+        """
+        INSERT INTO calls (id, project_id, script_id, phone_id, callee, caller, caller_raw, started_at, visit_id, marker, confidence,
+            static_source, redirect_type, target, sip_call_id, city, recorded, call_cost,
+            ringing_at, answered_at, ended_at, status, sip_code, end_reason, duration, waiting_time, answer_duration)
+        SELECT u.id, u.project_id, u.script_id, u.phone_id, u.callee, u.caller, u.caller_raw, u.started_at, u.visit_id, u.marker, u.confidence,
+            u.static_source, u.redirect_type, u.target, u.sip_call_id, u.city, coalesce(u.recorded, false), coalesce(s.call_cost, 0),
+            u.ringing_at, u.answered_at, u.ended_at, coalesce(u.status, 'ACTIVE'), u.sip_code, u.end_reason,
+            CASE WHEN u.ended_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (u.ended_at - u.started_at))))::int END,
+            CASE WHEN u.ended_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (coalesce(u.answered_at, u.ended_at) - u.started_at))))::int END,
+            CASE WHEN u.ended_at IS NULL OR u.answered_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (u.ended_at - u.answered_at))))::int END
+        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+                    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::boolean[],
+                    $18::timestamptz[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::integer[], $23::text[])
+            AS u(id, project_id, script_id, phone_id, callee, caller, caller_raw, started_at, visit_id, marker, confidence,
+                 static_source, redirect_type, target, sip_call_id, city, recorded,
+                 ringing_at, answered_at, ended_at, status, sip_code, end_reason)
+        LEFT JOIN scripts s ON s.id = u.script_id
+        ON CONFLICT (id) DO NOTHING
+        """,
+        Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
+        Array(calls, c => c.Started!.ProjectId, NpgsqlDbType.Bigint),
+        Array(calls, c => c.Started!.ScriptId, NpgsqlDbType.Bigint),
+        Array(calls, c => c.Started!.PhoneId, NpgsqlDbType.Bigint),
+        Array(calls, c => c.Started!.Callee, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.Caller, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.CallerRaw, NpgsqlDbType.Text),
+        Array(calls, c => (DateTime?)c.Started!.At.UtcDateTime, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.Started!.VisitId, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.Marker, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.Confidence, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.StaticSource, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.RedirectType, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.Target, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.SipCallId, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.City, NpgsqlDbType.Text),
+        Array(calls, c => c.Started!.Recorded, NpgsqlDbType.Boolean),
+        Array(calls, c => c.RingingAt, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.AnsweredAt, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.Ended?.At.UtcDateTime, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.Ended?.Status, NpgsqlDbType.Text),
+        Array(calls, c => c.Ended?.SipCode, NpgsqlDbType.Integer),
+        Array(calls, c => c.Ended?.Reason, NpgsqlDbType.Text));
+
+    /// <summary>
+    /// Calls that started in an earlier segment. Ringing and answer times keep the first value seen. An end sets the
+    /// outcome and the durations, measured from the row's start and its answer (or the one folded in here).
+    /// </summary>
+    private static NpgsqlBatchCommand UpdateCalls(List<CallChange> calls) => Command(
+        """
+        UPDATE calls c SET
+            ringing_at = coalesce(c.ringing_at, u.ringing_at),
+            answered_at = coalesce(c.answered_at, u.answered_at),
+            ended_at = coalesce(u.ended_at, c.ended_at),
+            status = coalesce(u.status, c.status),
+            sip_code = CASE WHEN u.ended_at IS NULL THEN c.sip_code ELSE u.sip_code END,
+            end_reason = CASE WHEN u.ended_at IS NULL THEN c.end_reason ELSE u.end_reason END,
+            duration = CASE WHEN u.ended_at IS NULL THEN c.duration ELSE greatest(0, round(extract(epoch FROM (u.ended_at - c.started_at))))::int END,
+            waiting_time = CASE WHEN u.ended_at IS NULL THEN c.waiting_time
+                ELSE greatest(0, round(extract(epoch FROM (coalesce(c.answered_at, u.answered_at, u.ended_at) - c.started_at))))::int END,
+            answer_duration = CASE WHEN u.ended_at IS NULL THEN c.answer_duration
+                WHEN coalesce(c.answered_at, u.answered_at) IS NULL THEN 0
+                ELSE greatest(0, round(extract(epoch FROM (u.ended_at - coalesce(c.answered_at, u.answered_at)))))::int END
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::integer[], $7::text[])
+            AS u(id, ringing_at, answered_at, ended_at, status, sip_code, end_reason)
+        WHERE c.id = u.id
+        """,
+        Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
+        Array(calls, c => c.RingingAt, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.AnsweredAt, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.Ended?.At.UtcDateTime, NpgsqlDbType.TimestampTz),
+        Array(calls, c => c.Ended?.Status, NpgsqlDbType.Text),
+        Array(calls, c => c.Ended?.SipCode, NpgsqlDbType.Integer),
+        Array(calls, c => c.Ended?.Reason, NpgsqlDbType.Text));
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter Array<T>(List<CallChange> calls, Func<CallChange, T> value, NpgsqlDbType type) =>
+        new() { Value = calls.Select(value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    /// <summary>One call's events within a segment, folded: the start, the first ringing and answer, the last end.</summary>
+    private sealed class CallChange(Guid callId)
+    {
+        public Guid CallId { get; } = callId;
+
+        public SpoolEvent? Started { get; private set; }
+
+        public DateTime? RingingAt { get; private set; }
+
+        public DateTime? AnsweredAt { get; private set; }
+
+        public SpoolEvent? Ended { get; private set; }
+
+        public static List<CallChange> Fold(IReadOnlyList<SpoolEvent> events)
+        {
+            var byCall = new Dictionary<Guid, CallChange>();
+            var ordered = new List<CallChange>();
+            foreach (var e in events)
+            {
+                if (e.Kind is not ("started" or "ringing" or "answered" or "ended"))
+                {
+                    continue;
+                }
+
+                if (!byCall.TryGetValue(e.CallId, out var change))
+                {
+                    byCall[e.CallId] = change = new CallChange(e.CallId);
+                    ordered.Add(change);
+                }
+
+                switch (e.Kind)
+                {
+                    case "started":
+                        change.Started ??= e;
+                        break;
+                    case "ringing":
+                        change.RingingAt ??= e.At.UtcDateTime;
+                        break;
+                    case "answered":
+                        change.AnsweredAt ??= e.At.UtcDateTime;
+                        break;
+                    default:
+                        change.Ended = e;
+                        break;
+                }
+            }
+
+            return ordered;
+        }
     }
 
     public async Task<(IReadOnlyList<CallRow> Rows, int Total)> ListAsync(long projectId, ListQuery query, CancellationToken cancellationToken)

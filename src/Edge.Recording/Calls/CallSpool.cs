@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -9,7 +10,8 @@ namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>
 /// The durable spool between the call path and PostgreSQL. Events are queued in memory (the call path never waits),
-/// written in batches to a new segment file each, fsync'd, and only then offered to the drainer. Segments are deleted
+/// gathered for <see cref="CallHistoryOptions.SpoolGatherMilliseconds"/> after the first one (group commit), written
+/// to a new segment file per batch, fsync'd, and only then offered to the drainer. Segments are deleted
 /// after their rows are committed, so a crash at any point loses nothing and a replay writes the same rows again.
 /// A torn last line (a crash mid-write) is skipped on read.
 /// </summary>
@@ -20,6 +22,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     private readonly Channel<string> sealedSegments = Channel.CreateUnbounded<string>();
     private readonly string directory;
     private readonly int batchSize;
+    private readonly TimeSpan gather;
     private readonly ILogger<CallSpool> logger;
     private readonly Task writer;
     private long sequence;
@@ -29,6 +32,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     {
         directory = options.Value.SpoolDirectory;
         batchSize = options.Value.SpoolBatchSize;
+        gather = TimeSpan.FromMilliseconds(options.Value.SpoolGatherMilliseconds);
         this.logger = logger;
         Directory.CreateDirectory(directory);
         foreach (var existing in Segments())
@@ -62,11 +66,42 @@ public sealed partial class CallSpool : IAsyncDisposable
     private async Task WriteLoopAsync()
     {
         var batch = new List<SpoolEvent>(batchSize);
-        while (await queue.Reader.WaitToReadAsync())
+        // A batch kept after a failed write is retried even when no new event comes, and is written before a shutdown ends the loop.
+        while (batch.Count > 0 || await queue.Reader.WaitToReadAsync())
         {
-            while (batch.Count < batchSize && queue.Reader.TryRead(out var next))
+            // Group commit: after the first event, take what else arrives within the window (or until the batch is full).
+            var windowStart = Stopwatch.GetTimestamp();
+            while (batch.Count < batchSize)
             {
-                batch.Add(next);
+                if (queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    continue;
+                }
+
+                var left = gather - Stopwatch.GetElapsedTime(windowStart);
+                if (left <= TimeSpan.Zero || batch.Count == 0)
+                {
+                    break;
+                }
+
+                using var wait = new CancellationTokenSource(left);
+                try
+                {
+                    if (!await queue.Reader.WaitToReadAsync(wait.Token))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             var path = Path.Combine(directory, $"calls-{Interlocked.Increment(ref sequence):D12}.jsonl");

@@ -52,6 +52,37 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Equal(segments[0], first);
     }
 
+    /// <summary>Group commit: a burst of events within the gather window becomes one fsync'd segment, not one per wake-up.</summary>
+    [Fact]
+    public async Task A_burst_within_the_gather_window_is_one_segment()
+    {
+        var dir = NewDirectory();
+        var project = await ProjectAsync();
+        await using (var spool = new CallSpool(Microsoft.Extensions.Options.Options.Create(new CallHistoryOptions { SpoolDirectory = dir, SpoolGatherMilliseconds = 1000 }), NullLogger<CallSpool>.Instance))
+        {
+            foreach (var id in Enumerable.Range(0, 10).Select(_ => Guid.NewGuid()))
+            {
+                foreach (var e in CallEvents(project, id, DateTimeOffset.UtcNow))
+                {
+                    spool.Append(e);
+                }
+            }
+        }
+
+        var segment = Assert.Single(Directory.EnumerateFiles(dir, "calls-*.jsonl"));
+        Assert.Equal(40, CallSpool.Read(segment).Count);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1001)]
+    public void A_gather_window_out_of_range_is_refused_at_start(int milliseconds)
+    {
+        var result = new CallHistoryOptionsValidation().Validate(null, new CallHistoryOptions { SpoolDirectory = NewDirectory(), SpoolGatherMilliseconds = milliseconds });
+        Assert.True(result.Failed);
+        Assert.Contains("CallHistory:SpoolGatherMilliseconds", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_torn_last_line_is_skipped()
     {
@@ -81,6 +112,62 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Equal(67, row.Duration);
         Assert.Equal(7, row.WaitingTime);
         Assert.Equal(60, row.AnswerDuration);
+    }
+
+    /// <summary>
+    /// Segments cut a call anywhere: its events may all be in one segment or spread over three. Each way must give the
+    /// same row, and the per-status totals must count it once, as ANSWER.
+    /// </summary>
+    [Theory]
+    [InlineData("1111")]
+    [InlineData("1222")]
+    [InlineData("1123")]
+    [InlineData("1233")]
+    public async Task A_call_split_over_segments_in_any_way_gives_the_same_row(string segmentOfEach)
+    {
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var start = DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var ids = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid()).ToList();
+        var events = ids.Select(id => CallEvents(project, id, start).ToList()).ToList();
+        for (var segment = '1'; segment <= '3'; segment++)
+        {
+            // Every segment holds the five calls' events of that segment, interleaved as they would arrive.
+            var batch = Enumerable.Range(0, 4).Where(k => segmentOfEach[k] == segment).SelectMany(k => events.Select(e => e[k])).ToList();
+            await store.ApplyAsync(batch, CancellationToken.None);
+        }
+
+        foreach (var id in ids)
+        {
+            var row = await store.GetAsync(project, id, CancellationToken.None);
+            Assert.Equal("ANSWER", row!.Status);
+            Assert.Equal(67, row.Duration);
+            Assert.Equal(7, row.WaitingTime);
+            Assert.Equal(60, row.AnswerDuration);
+        }
+
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        var totals = (await connection.QueryAsync<(string Status, long N)>("SELECT status, n FROM call_totals WHERE project_id = @project AND n <> 0", new { project })).ToList();
+        Assert.Equal(("ANSWER", 5L), Assert.Single(totals));
+    }
+
+    [Fact]
+    public async Task A_busy_call_ended_in_a_later_segment_has_no_answer_time()
+    {
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        var start = DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var events = CallEvents(project, id, start, "BUSY").ToList();
+        await store.ApplyAsync(events[..2], CancellationToken.None);
+        await store.ApplyAsync(events[2..], CancellationToken.None);
+        await store.ApplyAsync(events[2..], CancellationToken.None);
+
+        var row = await store.GetAsync(project, id, CancellationToken.None);
+        Assert.Equal("BUSY", row!.Status);
+        Assert.Equal(67, row.Duration);
+        Assert.Equal(67, row.WaitingTime);
+        Assert.Equal(0, row.AnswerDuration);
     }
 
     [Fact]
