@@ -21,6 +21,8 @@ public static class NumberPoolServiceCollectionExtensions
         services.AddOptions<PoolOptions>().Bind(configuration.GetSection(PoolOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PoolOptions>, PoolOptionsValidation>();
         services.AddSingleton<CatalogueStore>();
+        services.AddSingleton<CallTally>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallTally>());
         services.AddSingleton<CatalogueService>();
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<VisitStore>();

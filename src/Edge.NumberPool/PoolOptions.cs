@@ -36,6 +36,12 @@ public sealed class PoolOptions
 
     /// <summary>Seconds the route of a number is cached in memory (<c>NumberPool__RouteCacheSeconds</c>).</summary>
     public int RouteCacheSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Milliseconds between writes of the call counts and accuracy tallies counted on the call path
+    /// (<c>NumberPool__CallTallyFlushMilliseconds</c>).
+    /// </summary>
+    public int CallTallyFlushMilliseconds { get; set; } = 1000;
 }
 
 internal sealed class PoolOptionsValidation : IValidateOptions<PoolOptions>
@@ -89,6 +95,11 @@ internal sealed class PoolOptionsValidation : IValidateOptions<PoolOptions>
         if (options.RouteCacheSeconds is < 0 or > 3600)
         {
             failures.Add($"NumberPool:RouteCacheSeconds must be between 0 and 3600, got {options.RouteCacheSeconds}");
+        }
+
+        if (options.CallTallyFlushMilliseconds is < 10 or > 60_000)
+        {
+            failures.Add($"NumberPool:CallTallyFlushMilliseconds must be between 10 and 60000, got {options.CallTallyFlushMilliseconds}");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -254,27 +254,54 @@ public sealed class CatalogueStore(NpgsqlDataSource dataSource)
     /// (<paramref name="confidence"/> set) the script's calls and exclusively attributed calls of that hour, which
     /// make its accuracy. Hours older than 8 days are dropped when a new hour starts.
     /// </summary>
-    public async Task RecordCallAsync(string number, long scriptId, DateTimeOffset at, AttributionConfidence? confidence, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds counted calls in one implicit transaction: per number, the call count and last use; per dynamic script
+    /// and hour, the calls and the exclusively attributed ones. Hours older than eight days are dropped for the
+    /// scripts touched, since accuracy looks back seven.
+    /// </summary>
+    public async Task RecordCallsAsync(IReadOnlyDictionary<string, PhoneCalls> phones, IReadOnlyDictionary<(long ScriptId, DateTimeOffset Hour), HourCalls> hours, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE phones SET call_count = call_count + 1, last_use_date = $1 WHERE phone = $2")
-        {
-            Parameters = { new() { Value = at.UtcDateTime }, new() { Value = number } },
-        });
-        if (confidence is { } c)
+        if (phones.Count > 0)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
                 """
-                WITH counted AS (
-                    INSERT INTO script_call_hours (script_id, hour, calls, exclusive) VALUES ($1, date_trunc('hour', $2::timestamptz), 1, $3)
-                    ON CONFLICT (script_id, hour) DO UPDATE SET calls = script_call_hours.calls + 1, exclusive = script_call_hours.exclusive + EXCLUDED.exclusive
-                    RETURNING xmax = 0 AS started)
-                DELETE FROM script_call_hours h USING counted
-                WHERE counted.started AND h.script_id = $1 AND h.hour < $2::timestamptz - interval '8 days'
+                UPDATE phones p SET call_count = p.call_count + u.calls, last_use_date = greatest(p.last_use_date, u.last_at)
+                FROM unnest($1::text[], $2::integer[], $3::timestamptz[]) AS u(phone, calls, last_at)
+                WHERE p.phone = u.phone
                 """)
             {
-                Parameters = { new() { Value = scriptId }, new() { Value = at.UtcDateTime }, new() { Value = c == AttributionConfidence.Exclusive ? 1 : 0 } },
+                Parameters =
+                {
+                    new() { Value = phones.Keys.ToArray() },
+                    new() { Value = phones.Values.Select(p => p.Calls).ToArray() },
+                    new() { Value = phones.Values.Select(p => p.LastAt.UtcDateTime).ToArray() },
+                },
+            });
+        }
+
+        if (hours.Count > 0)
+        {
+            var scripts = hours.Keys.Select(k => k.ScriptId).ToArray();
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                """
+                INSERT INTO script_call_hours (script_id, hour, calls, exclusive)
+                SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::integer[], $4::integer[])
+                ON CONFLICT (script_id, hour) DO UPDATE SET calls = script_call_hours.calls + EXCLUDED.calls, exclusive = script_call_hours.exclusive + EXCLUDED.exclusive
+                """)
+            {
+                Parameters =
+                {
+                    new() { Value = scripts },
+                    new() { Value = hours.Keys.Select(k => k.Hour.UtcDateTime).ToArray() },
+                    new() { Value = hours.Values.Select(h => h.Calls).ToArray() },
+                    new() { Value = hours.Values.Select(h => h.Exclusive).ToArray() },
+                },
+            });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM script_call_hours WHERE script_id = ANY($1) AND hour < $2::timestamptz - interval '8 days'")
+            {
+                Parameters = { new() { Value = scripts.Distinct().ToArray() }, new() { Value = hours.Keys.Max(k => k.Hour).UtcDateTime } },
             });
         }
 

@@ -18,6 +18,7 @@ public sealed partial class PoolRouteResolver(
     CatalogueStore catalogue,
     LeaseStore leases,
     RouteCache cache,
+    CallTally tally,
     IOptions<PoolOptions> options,
     IMeterFactory meters,
     ILogger<PoolRouteResolver> logger) : IRouteResolver
@@ -90,7 +91,7 @@ public sealed partial class PoolRouteResolver(
             Settings = route.Settings,
             Attribution = attribution,
         };
-        _ = RecordCallAsync(query, script, script.CalltrackingType == "dynamic" ? attribution.Confidence : null);
+        tally.Add(query.DialedNumber, script.Id, query.At, script.CalltrackingType == "dynamic" ? attribution.Confidence : null);
         return new RouteLookup(RouteLookupStatus.Found, decision, degraded);
     }
 
@@ -118,18 +119,6 @@ public sealed partial class PoolRouteResolver(
         var fields = new Dictionary<string, string>(resolution.Fields, StringComparer.Ordinal) { ["visit_id"] = visitId };
         fields.TryGetValue("marker", out var marker);
         return new Attribution(visitId, marker, resolution.Confidence, fields);
-    }
-
-    private async Task RecordCallAsync(RouteQuery query, ScriptRecord script, AttributionConfidence? confidence)
-    {
-        try
-        {
-            await catalogue.RecordCallAsync(query.DialedNumber, script.Id, query.At, confidence, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or ObjectDisposedException)
-        {
-            LogCatalogueUnavailable(logger, ex);
-        }
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Attribution of a call to {Number} skipped: Redis did not answer ({Error})")]

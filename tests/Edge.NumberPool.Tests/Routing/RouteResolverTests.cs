@@ -86,6 +86,41 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
     }
 
     [Fact]
+    public async Task Call_counts_are_written_together_and_kept_while_postgresql_fails()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "tally");
+        var number = NewNumber();
+        await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "tally", "options": {"redirect": {"type": "phone", "value": "74990000000"}}, "replaceable_numbers": ["{{{number}}}"]}""");
+        var scriptId = (await client.OkAsync("project/calltracking/script/list", "{}")).GetProperty("data")[0].GetProperty("id").GetInt64();
+        var options = Microsoft.Extensions.Options.Options.Create(new PoolOptions());
+
+        // PostgreSQL unreachable: the flush fails quietly and the counts wait.
+        await using (var dead = Npgsql.NpgsqlDataSource.Create($"Host=127.0.0.1;Port={FreePort.Tcp()};Username=postgres;Timeout=1"))
+        {
+            var stranded = new Catalogue.CallTally(new Catalogue.CatalogueStore(dead), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<Catalogue.CallTally>.Instance);
+            stranded.Add(number, scriptId, DateTimeOffset.UtcNow, AttributionConfidence.Exclusive);
+            await stranded.FlushAsync(CancellationToken.None);
+            await stranded.FlushAsync(CancellationToken.None);
+            Assert.Equal(1, stranded.Pending);
+        }
+
+        var tally = new Catalogue.CallTally(new Catalogue.CatalogueStore(stores.DataSource), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<Catalogue.CallTally>.Instance);
+        var at = DateTimeOffset.UtcNow;
+        tally.Add(number, scriptId, at.AddSeconds(-2), AttributionConfidence.Exclusive);
+        tally.Add(number, scriptId, at, AttributionConfidence.Shared);
+        tally.Add(number, scriptId, at.AddSeconds(-1), AttributionConfidence.Exclusive);
+        tally.Add(number, scriptId, at, AttributionConfidence.Exclusive);
+        Assert.Equal(4, tally.Pending);
+        await tally.FlushAsync(CancellationToken.None);
+        Assert.Equal(0, tally.Pending);
+
+        var phone = (await client.OkAsync("project/calltracking/phone/list", "{}")).GetProperty("data")[0];
+        Assert.Equal(4, phone.GetProperty("call_count").GetInt32());
+        var script = (await client.OkAsync("project/calltracking/script/list", "{}")).GetProperty("data")[0];
+        Assert.Equal(75, script.GetProperty("accuracy").GetInt32());
+    }
+
+    [Fact]
     public async Task A_visit_redis_forgot_is_restored_from_postgresql_when_it_asks_for_a_number()
     {
         var client = await ApiClient.ForNewProjectAsync(app, "forgotten");
