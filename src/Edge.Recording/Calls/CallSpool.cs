@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -123,16 +123,23 @@ public sealed partial class CallSpool : IAsyncDisposable
 
     private static async Task WriteSegmentAsync(string path, List<SpoolEvent> batch)
     {
-        var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+        // Events are serialised straight to UTF-8 in one reused buffer: no string per event, no builder, no copy.
+        var buffer = new ArrayBufferWriter<byte>(batch.Count * 384);
+        await using (var json = new Utf8JsonWriter(buffer))
         {
-            var builder = new StringBuilder(batch.Count * 256);
             foreach (var e in batch)
             {
-                builder.Append(JsonSerializer.Serialize(e, Json)).Append('\n');
+                JsonSerializer.Serialize(json, e, Json);
+                json.Flush();
+                json.Reset();
+                buffer.Write("\n"u8);
             }
+        }
 
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(builder.ToString()));
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        {
+            await stream.WriteAsync(buffer.WrittenMemory);
             stream.Flush(flushToDisk: true);
         }
 

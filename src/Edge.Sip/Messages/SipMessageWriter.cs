@@ -14,7 +14,7 @@ public sealed class SipMessageWriter
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? scratch;
 
-    private readonly List<SipHeader> headers = new(16);
+    private readonly List<Line> headers = new(16);
     private string startLine = string.Empty;
     private ReadOnlyMemory<byte> body;
 
@@ -31,24 +31,24 @@ public sealed class SipMessageWriter
         // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
         foreach (var via in request.Vias)
         {
-            writer.headers.Add(new SipHeader(SipHeaderNames.Via, via.ToString()));
+            writer.headers.Add(new Line(SipHeaderNames.Via, via.ToString(), default));
         }
 
         foreach (var header in request.Headers)
         {
             if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
             {
-                writer.headers.Add(header);
+                writer.Add(header);
             }
             else if (header.Is(SipHeaderNames.To))
             {
                 if (toTag is not null && statusCode > 100 && request.To is { Tag: null })
                 {
-                    writer.headers.Add(new SipHeader(SipHeaderNames.To, $"{header.Value};tag={toTag}"));
+                    writer.headers.Add(new Line(SipHeaderNames.To, $"{header.Value};tag={toTag}", default));
                 }
                 else
                 {
-                    writer.headers.Add(header);
+                    writer.Add(header);
                 }
             }
         }
@@ -61,19 +61,21 @@ public sealed class SipMessageWriter
     {
         var index = headers.FindIndex(h => h.Is(SipHeaderNames.Via));
         headers.RemoveAll(h => h.Is(SipHeaderNames.Via));
-        headers.InsertRange(Math.Max(0, index), vias.Select(v => new SipHeader(SipHeaderNames.Via, v.ToString())));
+        headers.InsertRange(Math.Max(0, index), vias.Select(v => new Line(SipHeaderNames.Via, v.ToString(), default)));
         return this;
     }
 
+    /// <summary>A header given as text: kept as the string and encoded once, straight into the output.</summary>
     public SipMessageWriter Add(string name, string value)
     {
-        headers.Add(new SipHeader(name, value));
+        headers.Add(new Line(name, value, default));
         return this;
     }
 
+    /// <summary>A header as received: its bytes are copied unchanged.</summary>
     public SipMessageWriter Add(SipHeader header)
     {
-        headers.Add(header);
+        headers.Add(new Line(header.Name, null, header.RawValue));
         return this;
     }
 
@@ -89,7 +91,7 @@ public sealed class SipMessageWriter
         headers.RemoveAll(h => h.Is(SipHeaderNames.ContentType));
         if (contentType is not null && content.Length > 0)
         {
-            headers.Add(new SipHeader(SipHeaderNames.ContentType, contentType));
+            headers.Add(new Line(SipHeaderNames.ContentType, contentType, default));
         }
 
         return this;
@@ -116,7 +118,15 @@ public sealed class SipMessageWriter
 
             WriteAscii(output, header.Name);
             output.Write(": "u8);
-            output.Write(header.RawValue.Span);
+            if (header.Text is { } text)
+            {
+                WriteAscii(output, text);
+            }
+            else
+            {
+                output.Write(header.Raw.Span);
+            }
+
             WriteCrlf(output);
         }
 
@@ -128,6 +138,12 @@ public sealed class SipMessageWriter
     }
 
     private static void WriteCrlf(IBufferWriter<byte> output) => output.Write("\r\n"u8);
+
+    /// <summary>One header to write: its value as text (<see cref="Text"/>) or as bytes received (<see cref="Raw"/>).</summary>
+    private readonly record struct Line(string Name, string? Text, ReadOnlyMemory<byte> Raw)
+    {
+        public bool Is(string name) => string.Equals(Name, name, StringComparison.OrdinalIgnoreCase);
+    }
 
     private static void WriteAscii(IBufferWriter<byte> output, string text)
     {
