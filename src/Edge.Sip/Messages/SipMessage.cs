@@ -121,17 +121,14 @@ public sealed class SipMessage
     /// <summary>Every value of a header, with comma-separated lists split (§7.3.1).</summary>
     public IEnumerable<string> HeaderValues(string name)
     {
-        for (var i = 0; i < headerCount; i++)
+        foreach (var header in HeaderLines(name))
         {
-            if (headers[i].Is(name))
+            foreach (var part in NameAddress.SplitUnquoted(header.Value, ','))
             {
-                foreach (var part in NameAddress.SplitUnquoted(headers[i].Value, ','))
+                var trimmed = part.Trim();
+                if (trimmed.Length > 0)
                 {
-                    var trimmed = part.Trim();
-                    if (trimmed.Length > 0)
-                    {
-                        yield return trimmed;
-                    }
+                    yield return trimmed;
                 }
             }
         }
@@ -192,22 +189,9 @@ public sealed class SipMessage
             }
 
             using var text = new Utf8Chars(headers[i].RawValue.Span, stack);
-            var rest = text.Chars;
-            while (true)
+            if (!ViaHeader.TryParseList(text.Chars, list, out _))
             {
-                var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
-                if (ViaHeader.Parse(comma < 0 ? rest : rest[..comma], out _) is not { } via)
-                {
-                    return list;
-                }
-
-                list.Add(via);
-                if (comma < 0)
-                {
-                    break;
-                }
-
-                rest = rest[(comma + 1)..];
+                return list;
             }
         }
 

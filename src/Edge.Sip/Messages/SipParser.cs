@@ -20,13 +20,12 @@ public static class SipParser
 
     private static ReadOnlySpan<byte> SipVersion => "SIP/2.0"u8;
 
-    /// <summary>token characters (§25.1), by byte value: the header name scan reads one entry per byte.</summary>
-    private static readonly bool[] IsTokenByte = Enumerable.Range(0, 256)
-        .Select(b => b < 128 && "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~".Contains((char)b, StringComparison.Ordinal))
-        .ToArray();
-
+    /// <summary>token characters (§25.1).</summary>
     private static readonly SearchValues<byte> TokenBytes =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"u8);
+
+    /// <summary>The same set by byte value: the header name scan reads one entry per byte.</summary>
+    private static readonly bool[] IsTokenByte = Enumerable.Range(0, 256).Select(b => TokenBytes.Contains((byte)b)).ToArray();
 
     /// <summary>Parses a complete message; the buffer must stay unchanged for the message's lifetime.</summary>
     /// <param name="data">The message bytes (a datagram, or one frame cut from a stream).</param>
@@ -50,9 +49,7 @@ public static class SipParser
         // One pass over the line feeds finds the end of the headers and every line boundary before it.
         var block = data[offset..];
         var blockSpan = block.Span;
-        var feeds = lineFeedScratch ??= new int[64];
-        var lines = ScanLines(blockSpan, ref feeds, out var bodyOffset);
-        lineFeedScratch = feeds;
+        var lines = ScanLines(blockSpan, out var feeds, out var bodyOffset);
         if (lines < 0)
         {
             error = new SipParseError(400, "Missing empty line after headers", "header", null);
@@ -162,19 +159,19 @@ public static class SipParser
         }
 
         var rest = buffer[leadingCrlf..];
-        var headerEnd = FindHeaderEnd(rest, out var separatorLength);
-        if (headerEnd < 0)
+        var lines = ScanLines(rest, out var feeds, out var bodyStart);
+        if (lines < 0)
         {
             return rest.Length > maxMessageSize ? -1 : 0;
         }
 
-        var contentLength = FindContentLength(rest[..headerEnd]);
+        var contentLength = FindContentLength(rest[..feeds[lines - 1]]);
         if (contentLength < 0)
         {
             return -1;
         }
 
-        var total = headerEnd + separatorLength + contentLength;
+        var total = bodyStart + contentLength;
         if (total > maxMessageSize)
         {
             return -1;
@@ -215,42 +212,23 @@ public static class SipParser
         return found;
     }
 
-    private static int FindHeaderEnd(ReadOnlySpan<byte> span, out int separatorLength)
-    {
-        // Jump from line end to line end with the vectorised IndexOf rather than testing every byte.
-        for (var i = span.IndexOf((byte)'\n'); i >= 0 && i < span.Length; i = NextLineFeed(span, i))
-        {
-            if (i + 1 < span.Length && span[i + 1] == '\n')
-            {
-                separatorLength = 2;
-                return i;
-            }
-
-            if (i + 2 < span.Length && span[i + 1] == '\r' && span[i + 2] == '\n')
-            {
-                separatorLength = 3;
-                return i;
-            }
-        }
-
-        separatorLength = 0;
-        return -1;
-    }
-
-    private static int NextLineFeed(ReadOnlySpan<byte> span, int current)
-    {
-        var next = span[(current + 1)..].IndexOf((byte)'\n');
-        return next < 0 ? -1 : current + 1 + next;
-    }
-
     [ThreadStatic]
     private static int[]? lineFeedScratch;
 
     /// <summary>
     /// Records where every line of the start line and headers ends (its line feed), up to the empty line; returns the
-    /// number of lines, or -1 when there is no empty line. <paramref name="feeds"/> grows when a message has more lines.
+    /// number of lines, or -1 when there is no empty line. <paramref name="feeds"/> is this thread's scratch array
+    /// (valid until the next scan on the thread), grown when a message has more lines.
     /// </summary>
-    private static int ScanLines(ReadOnlySpan<byte> span, ref int[] feeds, out int bodyStart)
+    private static int ScanLines(ReadOnlySpan<byte> span, out int[] feeds, out int bodyStart)
+    {
+        feeds = lineFeedScratch ??= new int[64];
+        var lines = RecordLineFeeds(span, ref feeds, out bodyStart);
+        lineFeedScratch = feeds;
+        return lines;
+    }
+
+    private static int RecordLineFeeds(ReadOnlySpan<byte> span, ref int[] feeds, out int bodyStart)
     {
         var count = 0;
         var i = 0;
@@ -608,22 +586,7 @@ public static class SipParser
         {
             Span<char> stack = stackalloc char[Utf8Chars.StackSize];
             using var text = new Utf8Chars(raw, stack);
-            var rest = text.Chars;
-            while (true)
-            {
-                var comma = NameAddress.IndexOfUnquotedSeparator(rest, ',');
-                if (!ViaHeader.Check(comma < 0 ? rest : rest[..comma], out var error))
-                {
-                    return $"Malformed Via header: {error}";
-                }
-
-                if (comma < 0)
-                {
-                    return null;
-                }
-
-                rest = rest[(comma + 1)..];
-            }
+            return ViaHeader.TryParseList(text.Chars, into: null, out var error) ? null : $"Malformed Via header: {error}";
         }
 
         [SkipLocalsInit] // the stack buffer is written by the decoder before it is read

@@ -47,8 +47,29 @@ public sealed class ViaHeader
 
     internal static ViaHeader? Parse(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: true, out var via, out error) ? via : null;
 
-    /// <summary>Every check <see cref="Parse(string, out string?)"/> makes, without making anything (the parser's validation).</summary>
-    internal static bool Check(ReadOnlySpan<char> text, out string? error) => TryParse(text, build: false, out _, out error);
+    /// <summary>
+    /// One Via header value: one or more vias separated by commas (§7.3.1). With <paramref name="into"/> each is
+    /// built and added, up to a malformed one; without, they are only checked (the parser's validation).
+    /// </summary>
+    internal static bool TryParseList(ReadOnlySpan<char> text, List<ViaHeader>? into, out string? error)
+    {
+        while (true)
+        {
+            var comma = NameAddress.IndexOfUnquotedSeparator(text, ',');
+            if (!TryParse(comma < 0 ? text : text[..comma], build: into is not null, out var via, out error))
+            {
+                return false;
+            }
+
+            into?.Add(via!);
+            if (comma < 0)
+            {
+                return true;
+            }
+
+            text = text[(comma + 1)..];
+        }
+    }
 
     private static bool TryParse(ReadOnlySpan<char> text, bool build, out ViaHeader? via, out string? error)
     {
