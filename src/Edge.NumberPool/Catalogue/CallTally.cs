@@ -38,12 +38,11 @@ public sealed partial class CallTally(CatalogueStore catalogue, IOptions<PoolOpt
     {
         lock (gate)
         {
-            phones[number] = phones.TryGetValue(number, out var phone) ? new(phone.Calls + 1, at > phone.LastAt ? at : phone.LastAt) : new(1, at);
+            Merge(phones, number, new PhoneCalls(1, at));
             if (confidence is { } c)
             {
-                var key = (scriptId, new DateTimeOffset(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero));
-                var exclusive = c == AttributionConfidence.Exclusive ? 1 : 0;
-                hours[key] = hours.TryGetValue(key, out var hour) ? new(hour.Calls + 1, hour.Exclusive + exclusive) : new(1, exclusive);
+                var hour = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
+                Merge(hours, (scriptId, hour), new HourCalls(1, c == AttributionConfidence.Exclusive ? 1 : 0));
             }
         }
     }
@@ -75,16 +74,21 @@ public sealed partial class CallTally(CatalogueStore catalogue, IOptions<PoolOpt
             {
                 foreach (var (number, calls) in phoneBatch)
                 {
-                    phones[number] = phones.TryGetValue(number, out var phone) ? new(phone.Calls + calls.Calls, calls.LastAt > phone.LastAt ? calls.LastAt : phone.LastAt) : calls;
+                    Merge(phones, number, calls);
                 }
 
                 foreach (var (key, calls) in hourBatch)
                 {
-                    hours[key] = hours.TryGetValue(key, out var hour) ? new(hour.Calls + calls.Calls, hour.Exclusive + calls.Exclusive) : calls;
+                    Merge(hours, key, calls);
                 }
             }
         }
     }
+
+    private static void Merge<TKey, TCalls>(Dictionary<TKey, TCalls> into, TKey key, TCalls calls)
+        where TKey : notnull
+        where TCalls : struct, ICallCount<TCalls> =>
+        into[key] = into.TryGetValue(key, out var counted) ? counted.Plus(calls) : calls;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -112,8 +116,20 @@ public sealed partial class CallTally(CatalogueStore catalogue, IOptions<PoolOpt
     private static partial void LogFlushFailed(ILogger logger, Exception exception, int calls);
 }
 
+/// <summary>A count of calls that adds up with another.</summary>
+public interface ICallCount<T>
+{
+    T Plus(T other);
+}
+
 /// <summary>Calls to one number since the last flush and the latest of them.</summary>
-public readonly record struct PhoneCalls(int Calls, DateTimeOffset LastAt);
+public readonly record struct PhoneCalls(int Calls, DateTimeOffset LastAt) : ICallCount<PhoneCalls>
+{
+    public PhoneCalls Plus(PhoneCalls other) => new(Calls + other.Calls, other.LastAt > LastAt ? other.LastAt : LastAt);
+}
 
 /// <summary>Calls of one dynamic script in one hour since the last flush, and how many of them were attributed exclusively.</summary>
-public readonly record struct HourCalls(int Calls, int Exclusive);
+public readonly record struct HourCalls(int Calls, int Exclusive) : ICallCount<HourCalls>
+{
+    public HourCalls Plus(HourCalls other) => new(Calls + other.Calls, Exclusive + other.Exclusive);
+}

@@ -89,29 +89,26 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         LEFT JOIN scripts s ON s.id = u.script_id
         ON CONFLICT (id) DO NOTHING
         """,
-        Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
-        Array(calls, c => c.Started!.ProjectId, NpgsqlDbType.Bigint),
-        Array(calls, c => c.Started!.ScriptId, NpgsqlDbType.Bigint),
-        Array(calls, c => c.Started!.PhoneId, NpgsqlDbType.Bigint),
-        Array(calls, c => c.Started!.Callee, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.Caller, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.CallerRaw, NpgsqlDbType.Text),
-        Array(calls, c => (DateTime?)c.Started!.At.UtcDateTime, NpgsqlDbType.TimestampTz),
-        Array(calls, c => c.Started!.VisitId, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.Marker, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.Confidence, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.StaticSource, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.RedirectType, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.Target, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.SipCallId, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.City, NpgsqlDbType.Text),
-        Array(calls, c => c.Started!.Recorded, NpgsqlDbType.Boolean),
-        Array(calls, c => c.RingingAt, NpgsqlDbType.TimestampTz),
-        Array(calls, c => c.AnsweredAt, NpgsqlDbType.TimestampTz),
-        Array(calls, c => c.Ended?.At.UtcDateTime, NpgsqlDbType.TimestampTz),
-        Array(calls, c => c.Ended?.Status, NpgsqlDbType.Text),
-        Array(calls, c => c.Ended?.SipCode, NpgsqlDbType.Integer),
-        Array(calls, c => c.Ended?.Reason, NpgsqlDbType.Text));
+        [
+            Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
+            Array(calls, c => c.Started!.ProjectId, NpgsqlDbType.Bigint),
+            Array(calls, c => c.Started!.ScriptId, NpgsqlDbType.Bigint),
+            Array(calls, c => c.Started!.PhoneId, NpgsqlDbType.Bigint),
+            Array(calls, c => c.Started!.Callee, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.Caller, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.CallerRaw, NpgsqlDbType.Text),
+            Array(calls, c => (DateTime?)c.Started!.At.UtcDateTime, NpgsqlDbType.TimestampTz),
+            Array(calls, c => c.Started!.VisitId, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.Marker, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.Confidence, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.StaticSource, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.RedirectType, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.Target, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.SipCallId, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.City, NpgsqlDbType.Text),
+            Array(calls, c => c.Started!.Recorded, NpgsqlDbType.Boolean),
+            .. LaterEvents(calls),
+        ]);
 
     /// <summary>
     /// Calls that started in an earlier segment. Ringing and answer times keep the first value seen. An end sets the
@@ -136,13 +133,21 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
             AS u(id, ringing_at, answered_at, ended_at, status, sip_code, end_reason)
         WHERE c.id = u.id
         """,
-        Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
+        [
+            Array(calls, c => c.CallId, NpgsqlDbType.Uuid),
+            .. LaterEvents(calls),
+        ]);
+
+    /// <summary>What both statements take of the events after the start: ringing and answer times, then the end's time, status, SIP code and reason.</summary>
+    private static NpgsqlParameter[] LaterEvents(List<CallChange> calls) =>
+    [
         Array(calls, c => c.RingingAt, NpgsqlDbType.TimestampTz),
         Array(calls, c => c.AnsweredAt, NpgsqlDbType.TimestampTz),
         Array(calls, c => c.Ended?.At.UtcDateTime, NpgsqlDbType.TimestampTz),
         Array(calls, c => c.Ended?.Status, NpgsqlDbType.Text),
         Array(calls, c => c.Ended?.SipCode, NpgsqlDbType.Integer),
-        Array(calls, c => c.Ended?.Reason, NpgsqlDbType.Text));
+        Array(calls, c => c.Ended?.Reason, NpgsqlDbType.Text),
+    ];
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
