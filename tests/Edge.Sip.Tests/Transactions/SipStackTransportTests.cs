@@ -102,6 +102,14 @@ public sealed class SipStackTransportTests
         while (response is not null && response.StatusCode != 200);
 
         Assert.NotNull(response);
+
+        // Two receive loops: the OPTIONS can be answered while junk is still being parsed on the other one.
+        var deadline = DateTime.UtcNow + Wait;
+        while (Interlocked.Read(ref errors) < 50 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.True(Interlocked.Read(ref errors) >= 50);
     }
 
