@@ -18,6 +18,7 @@
 #   CAP_SECS       seconds captured per step, from 3 s in     [2]
 #   STOP_FAIL_PCT  no higher step for a proxy failing more    [5]
 #   OUT            run directory                             [/tmp/edge-vs-kamailio-<time>]
+#   PROXIES        which proxies run (e.g. "edge" alone)     ["kamailio edge"]
 # Output: the table on stdout and in $OUT/summary.md; per step SIPp's files, the capture and the edge's /metrics before and after.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +29,8 @@ HOLD_MS=${HOLD_MS:-1000}
 CAP_SECS=${CAP_SECS:-2}
 STOP_FAIL_PCT=${STOP_FAIL_PCT:-5}
 OUT=${OUT:-/tmp/edge-vs-kamailio-$(date +%Y%m%d-%H%M%S)}
+PROXIES=${PROXIES:-"kamailio edge"}
+runs() { [[ " $PROXIES " == *" $1 "* ]]; }
 for v in STEP_SECS HOLD_MS CAP_SECS; do [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }; done
 [ "$STEP_SECS" -ge 5 ] && [ "$STEP_SECS" -le 60 ] || { echo "STEP_SECS must be 5..60" >&2; exit 2; }
 mkdir -p "$OUT"
@@ -214,6 +217,7 @@ HEADER='| proxy | target calls/s | achieved calls/s | calls | failed % | proxy C
 log "warm-up: 200 calls/s for 10 s through each (not reported; the edge's JIT settles)"
 for target in "kamailio $KAM_PORT" "edge $EDGE_PORT"; do
   set -- $target
+  runs "$1" || continue
   RATE=200 CALLS=2000 HOLD_MS=$HOLD_MS NUMBERS=$NUMBERS TARGET_LISTEN=$PBX LOCAL_IP=127.0.0.1 MAX_FAILED_PCT=100 \
     OUT=$OUT/warmup-$1 "$ROOT/deploy/sipp/run-profile.sh" calls "127.0.0.1:$2" > "$OUT/warmup-$1.out" 2>&1 || true
   log "warm-up $1: $(grep '^calls ' "$OUT/warmup-$1.out" || echo 'no result')"
@@ -222,6 +226,8 @@ done
 
 echo "$HEADER"
 KAM_DONE=0; EDGE_DONE=0
+runs kamailio || KAM_DONE=1
+runs edge || EDGE_DONE=1
 for R in $RATES; do
   [ "$KAM_DONE" = 1 ] || step kamailio "$KAM_PORT" "$R" $KAM_PIDS | row
   [ "$EDGE_DONE" = 1 ] || step edge "$EDGE_PORT" "$R" "$EDGE_PID" | row

@@ -35,10 +35,11 @@ internal sealed class B2BCall : IClientTransactionUser
     private ITimer? ringTimer;
 
     // 2xx answers sent over UDP (the carrier's INVITE, relayed re-INVITEs), by side and CSeq: retransmitted until their ACK (§13.3.1.4).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer> unacknowledgedOks = new();
+    // Made on first use: most calls never relay a re-INVITE, and over TCP no 2xx is retransmitted.
+    private System.Collections.Concurrent.ConcurrentDictionary<(bool ToCarrier, long CSeq), ITimer>? unacknowledgedOks;
 
     // Offerless re-INVITEs answered 2xx, by the originator's side and CSeq: their ACK on the other side waits for the originator's answer.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser> awaitingAck = new();
+    private System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser>? awaitingAck;
     private byte[]? ackToCallee;
     private long calleeCseq = 1;
     private long carrierCseq;
@@ -56,6 +57,9 @@ internal sealed class B2BCall : IClientTransactionUser
         CarrierToTag = SipStack.NewTag();
         CalleeCallId = SipStack.NewCallId();
         CalleeFromTag = SipStack.NewTag();
+        CarrierCallId = invite.Request.CallId;
+        CarrierKey = CallRouter.DialogKey(CarrierCallId, CarrierToTag);
+        CalleeKey = CallRouter.DialogKey(CalleeCallId, CalleeFromTag);
         startedTimestamp = stack.Time.GetTimestamp();
         StartedAt = stack.Time.GetUtcNow();
         carrierCseq = Random.Shared.Next(1, 10_000);
@@ -92,9 +96,11 @@ internal sealed class B2BCall : IClientTransactionUser
 
     public CallState State { get; private set; } = CallState.Trying;
 
-    public string CarrierKey => CallRouter.DialogKey(Invite.Request.CallId, CarrierToTag);
+    public string CarrierCallId { get; }
 
-    public string CalleeKey => CallRouter.DialogKey(CalleeCallId, CalleeFromTag);
+    public string CarrierKey { get; }
+
+    public string CalleeKey { get; }
 
     public SipEndPoint CalleeDestination => currentTarget?.Destination ?? default;
 
@@ -286,6 +292,7 @@ internal sealed class B2BCall : IClientTransactionUser
         CalleeRemoteTarget = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? currentTarget!.RequestUri;
         router.Register(this, callee: true);
         ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
+        calleeInvite?.Acknowledge(ackToCallee);
         await stack.SendStatelessAsync(currentTarget!.Destination, ackToCallee, "ACK");
         if (State == CallState.Ended)
         {
@@ -331,7 +338,7 @@ internal sealed class B2BCall : IClientTransactionUser
     public void OnAck(bool fromCarrier, SipMessage ack)
     {
         StopOk(fromCarrier, ack.CSeq);
-        if (awaitingAck.TryRemove((fromCarrier, ack.CSeq), out var relay))
+        if (awaitingAck is not null && awaitingAck.TryRemove((fromCarrier, ack.CSeq), out var relay))
         {
             relay.SendAck(ack.Body, ack.Header(SipHeaderNames.ContentType));
         }
@@ -339,7 +346,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
     private void StopOk(bool toCarrier, long cseq)
     {
-        if (unacknowledgedOks.TryRemove((toCarrier, cseq), out var timer))
+        if (unacknowledgedOks is not null && unacknowledgedOks.TryRemove((toCarrier, cseq), out var timer))
         {
             timer.Dispose();
         }
@@ -347,6 +354,11 @@ internal sealed class B2BCall : IClientTransactionUser
 
     private void StopRetransmissions()
     {
+        if (unacknowledgedOks is null)
+        {
+            return;
+        }
+
         foreach (var key in unacknowledgedOks.Keys)
         {
             StopOk(key.ToCarrier, key.CSeq);
@@ -379,7 +391,7 @@ internal sealed class B2BCall : IClientTransactionUser
             null,
             Timeout.InfiniteTimeSpan,
             Timeout.InfiniteTimeSpan);
-        if (unacknowledgedOks.TryAdd((toCarrier, cseq), timer))
+        if (LazyInitializer.EnsureInitialized(ref unacknowledgedOks).TryAdd((toCarrier, cseq), timer))
         {
             timer.Change(interval, Timeout.InfiniteTimeSpan);
         }
@@ -627,7 +639,7 @@ internal sealed class B2BCall : IClientTransactionUser
     {
         ringTimer?.Dispose();
         StopRetransmissions();
-        awaitingAck.Clear();
+        awaitingAck?.Clear();
 
         media?.Close();
     }
@@ -636,7 +648,7 @@ internal sealed class B2BCall : IClientTransactionUser
     private sealed class RelayUser(B2BCall call, ServerTransaction origin, string localTag, SipEndPoint destination, bool answerFromCarrier) : IClientTransactionUser
     {
         private byte[]? ack;
-        private (SipMessage Request, string To)? pendingAck;
+        private (ClientTransaction Transaction, string To)? pendingAck;
 
         /// <summary>The ACK for the 2xx on this side, with the originator's answer when the re-INVITE was offerless.</summary>
         public void SendAck(ReadOnlyMemory<byte> body, string? contentType)
@@ -646,13 +658,14 @@ internal sealed class B2BCall : IClientTransactionUser
                 return;
             }
 
-            var writer = SipMessageWriter.Request("ACK", pending.Request.RequestUri!.ToString())
+            var request = pending.Transaction.Request;
+            var writer = SipMessageWriter.Request("ACK", request.RequestUri!.ToString())
                 .Add(SipHeaderNames.Via, call.stack.LocalVia(destination.Transport, SipStack.NewBranch()))
                 .Add(SipHeaderNames.MaxForwards, "70")
-                .Add(pending.Request.HeaderLine(SipHeaderNames.From))
+                .Add(request.HeaderLine(SipHeaderNames.From))
                 .Add(SipHeaderNames.To, pending.To)
-                .Add(SipHeaderNames.CallId, pending.Request.CallId)
-                .Add(SipHeaderNames.CSeq, $"{pending.Request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
+                .Add(SipHeaderNames.CallId, request.CallId)
+                .Add(SipHeaderNames.CSeq, $"{request.CSeq.ToString(CultureInfo.InvariantCulture)} ACK");
             if (!body.IsEmpty)
             {
                 writer.WithBody(call.MediaBody(body, fromCarrier: !answerFromCarrier), contentType);
@@ -660,6 +673,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
             var bytes = writer.ToArray();
             ack = bytes;
+            pending.Transaction.Acknowledge(bytes);
             _ = call.stack.SendStatelessAsync(destination, bytes, "ACK");
         }
 
@@ -671,12 +685,12 @@ internal sealed class B2BCall : IClientTransactionUser
         {
             if (transaction.IsInvite && response.StatusCode is >= 200 and < 300)
             {
-                pendingAck = (transaction.Request, response.Header(SipHeaderNames.To) ?? string.Empty);
+                pendingAck = (transaction, response.Header(SipHeaderNames.To) ?? string.Empty);
                 if (origin.Request.Body.IsEmpty)
                 {
                     // An offerless re-INVITE: the 2xx carries the offer and the originator's ACK the answer, so the ACK
                     // on this side waits for it and carries its body (RFC 3261 §13.2.1, RFC 3264 §4).
-                    call.awaitingAck[(!answerFromCarrier, origin.Request.CSeq)] = this;
+                    LazyInitializer.EnsureInitialized(ref call.awaitingAck)[(!answerFromCarrier, origin.Request.CSeq)] = this;
                 }
                 else
                 {

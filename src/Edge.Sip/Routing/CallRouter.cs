@@ -29,7 +29,10 @@ public sealed partial class CallRouter : ISipRequestHandler
     private readonly SourceRateLimiter inviteLimiter;
     private readonly SourceRateLimiter registerLimiter;
     private readonly OptionsResponder optionsResponder = new();
-    private readonly ConcurrentDictionary<string, B2BCall> dialogs = new(StringComparer.Ordinal);
+    // Dialogs by Call-ID and local tag. An ended call leaves its keys with no call for 64·T1, so late in-dialog
+    // requests still get their answer; nothing of the call is kept for that.
+    private readonly ConcurrentDictionary<string, B2BCall?> dialogs = new(StringComparer.Ordinal);
+    private readonly LingerQueue<string> endedDialogs;
     private readonly ConcurrentDictionary<Guid, B2BCall> calls = new();
     private readonly ILogger<CallRouter> logger;
 
@@ -58,6 +61,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         Recorder = recorders.LastOrDefault();
         carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
         inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
+        endedDialogs = new LingerQueue<string>(stack.Time, stack.Timers.Timeout64, key => dialogs.TryRemove(new KeyValuePair<string, B2BCall?>(key, null)));
         registerLimiter = new SourceRateLimiter(this.options.RegistersPerSecondPerSource, time);
     }
 
@@ -95,7 +99,16 @@ public sealed partial class CallRouter : ISipRequestHandler
         {
             if (dialogs.TryGetValue(DialogKey(request.CallId, tag), out var call))
             {
-                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: tag == call.CarrierToTag && request.CallId == call.Invite.Request.CallId), request.Method);
+                if (call is null)
+                {
+                    // The call has ended: a BYE that crossed ours is answered as done, anything else finds no dialog.
+                    _ = request.Method == "BYE"
+                        ? transaction.RespondAsync(200, "OK", tag)
+                        : transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
+                    return;
+                }
+
+                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: tag == call.CarrierToTag && request.CallId == call.CarrierCallId), request.Method);
                 return;
             }
 
@@ -234,6 +247,11 @@ public sealed partial class CallRouter : ISipRequestHandler
         if (callee)
         {
             dialogs[call.CalleeKey] = call;
+            if (!calls.ContainsKey(call.Id) && dialogs.TryUpdate(call.CalleeKey, null, call))
+            {
+                // Ended while the target answered (a cancel race): the key only lingers, as End leaves the others.
+                endedDialogs.Add(call.CalleeKey);
+            }
         }
     }
 
@@ -248,19 +266,19 @@ public sealed partial class CallRouter : ISipRequestHandler
         Metrics.Ended(status, call.Route.Redirect);
         CallsChanged.Release();
         Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
-        // Keep the dialogs a little while so late in-dialog retransmissions and the ACK still find the call.
-        var timer = stack.Time.CreateTimer(static s =>
+        // The dialogs' keys stay a while without the call, so late in-dialog requests still get their answer.
+        foreach (var key in (ReadOnlySpan<string>)[call.CarrierKey, call.CalleeKey])
         {
-            var (router, c) = ((CallRouter, B2BCall))s!;
-            router.dialogs.TryRemove(new KeyValuePair<string, B2BCall>(c.CarrierKey, c));
-            router.dialogs.TryRemove(new KeyValuePair<string, B2BCall>(c.CalleeKey, c));
-        }, (this, call), stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
-        _ = timer;
+            if (dialogs.TryUpdate(key, null, call))
+            {
+                endedDialogs.Add(key);
+            }
+        }
     }
 
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
-        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call))
+        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call) && call is not null)
         {
             call.OnAck(fromCarrier: tag == call.CarrierToTag, ack);
         }

@@ -6,7 +6,9 @@ namespace Calltracking.Edge.Sip.Transactions;
 /// <summary>
 /// A client transaction (§17.1): retransmits the request over UDP (timers A and E), gives up after 64·T1 with a
 /// 408 (timers B and F), generates the ACK for a non-2xx final response to an INVITE and absorbs its
-/// retransmissions (timer D), and hands every other response to the application exactly once.
+/// retransmissions (timer D), and hands every other response to the application exactly once. Once final (and, for a
+/// 2xx, once the dialog has sent its ACK: <see cref="Acknowledge"/>) it lingers in the stack as its key and the ACK
+/// to send again, without this object or its user.
 /// </summary>
 public sealed class ClientTransaction : IDisposable
 {
@@ -18,6 +20,7 @@ public sealed class ClientTransaction : IDisposable
     private ITimer? endTimer;
     private TimeSpan retransmitInterval;
     private byte[]? ackBytes;
+    private bool acknowledged;
 
     internal ClientTransaction(SipStack stack, string branch, SipMessage request, byte[] requestBytes, SipEndPoint target, IClientTransactionUser user)
     {
@@ -140,7 +143,8 @@ public sealed class ClientTransaction : IDisposable
                     deliver = true;
                     if (IsInvite && code < 300)
                     {
-                        // RFC 6026: stay to pass 2xx retransmissions to the dialog, which re-sends its ACK.
+                        // RFC 6026 (timer M): 2xx retransmissions go to the dialog, which re-sends its ACK, until the
+                        // dialog hands that ACK over (Acknowledge) and the stack re-sends it itself.
                         State = TransactionState.Accepted;
                         endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
                     }
@@ -149,14 +153,12 @@ public sealed class ClientTransaction : IDisposable
                         State = TransactionState.Completed;
                         ackBytes = BuildAck(response);
                         resendAck = ackBytes;
-                        var timerD = Target.IsReliable ? TimeSpan.Zero : stack.Timers.TimerD;
-                        endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, timerD, Timeout.InfiniteTimeSpan);
+                        stack.Linger(this, ackBytes, Target.IsReliable ? TimeSpan.Zero : stack.Timers.TimerD); // timer D
                     }
                     else
                     {
                         State = TransactionState.Completed;
-                        var timerK = Target.IsReliable ? TimeSpan.Zero : stack.Timers.T4;
-                        endTimer = stack.Time.CreateTimer(static s => ((ClientTransaction)s!).Terminate(), this, timerK, Timeout.InfiniteTimeSpan);
+                        stack.Linger(this, ack: null, Target.IsReliable ? TimeSpan.Zero : stack.Timers.T4); // timer K
                     }
 
                     break;
@@ -193,6 +195,26 @@ public sealed class ClientTransaction : IDisposable
         }
     }
 
+    /// <summary>
+    /// The dialog has sent the ACK for this INVITE's 2xx (§13.2.2.4): for the rest of timer M the stack answers every
+    /// retransmitted 2xx with it, and neither this transaction nor its user is kept for that.
+    /// </summary>
+    public void Acknowledge(byte[] ack)
+    {
+        lock (gate)
+        {
+            if (State != TransactionState.Accepted || acknowledged)
+            {
+                return;
+            }
+
+            acknowledged = true;
+            endTimer?.Dispose();
+        }
+
+        stack.Linger(this, ack, stack.Timers.Timeout64);
+    }
+
     /// <summary>The ACK for a non-2xx final response (§17.1.1.3): same branch, Request-URI, From, Call-ID, CSeq number, Route; To from the response.</summary>
     private byte[] BuildAck(SipMessage response)
     {
@@ -217,6 +239,11 @@ public sealed class ClientTransaction : IDisposable
     {
         lock (gate)
         {
+            if (State == TransactionState.Terminated)
+            {
+                return;
+            }
+
             State = TransactionState.Terminated;
         }
 

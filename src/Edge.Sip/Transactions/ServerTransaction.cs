@@ -5,8 +5,10 @@ namespace Calltracking.Edge.Sip.Transactions;
 
 /// <summary>
 /// A server transaction (§17.2): absorbs request retransmissions by resending the last response, retransmits a
-/// non-2xx final response to an INVITE until the ACK comes (timers G, H, I), and lingers after the final response
-/// (timer J; RFC 6026 timer L for 2xx) so late retransmissions never reach the application twice.
+/// non-2xx final response to an INVITE until the ACK comes (timers G, H), and lingers after the final response
+/// (timer J; RFC 6026 timer L for 2xx; timer I after the ACK) so late retransmissions never reach the application
+/// twice. The lingering is the stack's (<see cref="LingeringTransaction"/>): it keeps the key and the final response,
+/// not this object, its request or its handlers.
 /// </summary>
 public sealed class ServerTransaction : IDisposable
 {
@@ -98,7 +100,7 @@ public sealed class ServerTransaction : IDisposable
             LastStatusCode = statusCode;
             if (statusCode >= 200)
             {
-                EnterFinal(statusCode);
+                EnterFinal(statusCode, response);
             }
             else if (State == TransactionState.Trying)
             {
@@ -109,13 +111,15 @@ public sealed class ServerTransaction : IDisposable
         return true;
     }
 
-    private void EnterFinal(int statusCode)
+    private void EnterFinal(int statusCode, byte[] response)
     {
         var reliable = ResponseTarget.IsReliable;
         if (IsInvite && statusCode < 300)
         {
+            // RFC 6026 Accepted (timer L): retransmitted INVITEs are absorbed, the ACK goes on to the application, and
+            // the 2xx is the application's to retransmit.
             State = TransactionState.Accepted;
-            endTimer = stack.Time.CreateTimer(static s => ((ServerTransaction)s!).Terminate(), this, stack.Timers.Timeout64, Timeout.InfiniteTimeSpan);
+            stack.Linger(this, reply: null, passesAck: true, stack.Timers.Timeout64);
             return;
         }
 
@@ -132,8 +136,7 @@ public sealed class ServerTransaction : IDisposable
         }
         else
         {
-            var timerJ = reliable ? TimeSpan.Zero : stack.Timers.Timeout64;
-            endTimer = stack.Time.CreateTimer(static s => ((ServerTransaction)s!).Terminate(), this, timerJ, Timeout.InfiniteTimeSpan);
+            stack.Linger(this, response, passesAck: false, reliable ? TimeSpan.Zero : stack.Timers.Timeout64); // timer J
         }
     }
 
@@ -177,9 +180,8 @@ public sealed class ServerTransaction : IDisposable
                 {
                     State = TransactionState.Confirmed;
                     retransmitTimer?.Dispose();
-                    var timerI = ResponseTarget.IsReliable ? TimeSpan.Zero : stack.Timers.T4;
                     endTimer?.Dispose();
-                    endTimer = stack.Time.CreateTimer(static s => ((ServerTransaction)s!).Terminate(), this, timerI, Timeout.InfiniteTimeSpan);
+                    stack.Linger(this, reply: null, passesAck: false, ResponseTarget.IsReliable ? TimeSpan.Zero : stack.Timers.T4); // timer I
                     return true;
                 }
 

@@ -11,7 +11,8 @@ namespace Calltracking.Edge.Sip.Transactions;
 
 /// <summary>
 /// The SIP stack: transports below, transactions in the middle, the application (<see cref="ISipRequestHandler"/>)
-/// above. Every transaction arms its own timers on the injected <see cref="TimeProvider"/>; nothing polls.
+/// above. A live transaction arms its own timers on the injected <see cref="TimeProvider"/>; once final it leaves a
+/// <see cref="LingeringTransaction"/> in a <see cref="LingerQueue{T}"/> per timer length. Nothing polls.
 /// </summary>
 public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 {
@@ -19,6 +20,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private readonly ILogger<SipStack> logger;
     private readonly ConcurrentDictionary<string, ServerTransaction> serverTransactions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientTransaction> clientTransactions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LingeringTransaction> lingeringServer = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LingeringTransaction> lingeringClient = new(StringComparer.Ordinal);
+    private readonly Dictionary<TimeSpan, LingerQueue<LingeringTransaction>> lingerQueues = [];
     private UdpSipTransport? udp;
     private TcpSipTransport? tcp;
     private ISipRequestHandler handler;
@@ -34,6 +38,13 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             TimeSpan.FromMilliseconds(this.options.T2Milliseconds),
             TimeSpan.FromMilliseconds(this.options.T4Milliseconds));
         handler = new OptionsResponder();
+        foreach (var length in new[] { Timers.T4, Timers.Timeout64, Timers.TimerD })
+        {
+            if (!lingerQueues.ContainsKey(length))
+            {
+                lingerQueues[length] = new LingerQueue<LingeringTransaction>(time, length, EndLingering);
+            }
+        }
     }
 
     public TimeProvider Time { get; }
@@ -48,9 +59,11 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 
     public IPEndPoint? TcpEndPoint => tcp?.LocalEndPoint;
 
-    public int ServerTransactionCount => serverTransactions.Count;
+    /// <summary>Server transactions not yet ended: live ones and lingering ones.</summary>
+    public int ServerTransactionCount => serverTransactions.Count + lingeringServer.Count;
 
-    public int ClientTransactionCount => clientTransactions.Count;
+    /// <summary>Client transactions not yet ended: live ones and lingering ones.</summary>
+    public int ClientTransactionCount => clientTransactions.Count + lingeringClient.Count;
 
     /// <summary><c>host:port</c> this edge writes into Via, Contact and Record-Route.</summary>
     public string AdvertisedHostPort { get; private set; } = "127.0.0.1:5060";
@@ -186,6 +199,12 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
+        if (lingeringServer.TryGetValue(key, out var lingering))
+        {
+            OnLingeringRequest(lingering, request, source);
+            return;
+        }
+
         Metrics.Request("in", request.Method);
         if (request.Method == "ACK")
         {
@@ -210,10 +229,39 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         handler.OnRequest(transaction);
     }
 
+    /// <summary>A request that matches a finished transaction: the ACK of a 2xx goes on, retransmissions get the final response again.</summary>
+    private void OnLingeringRequest(LingeringTransaction lingering, SipMessage request, SipEndPoint source)
+    {
+        if (request.Method == "ACK")
+        {
+            if (lingering.PassesAck)
+            {
+                Metrics.Request("in", "ACK");
+                handler.OnAck(request, source);
+            }
+
+            return;
+        }
+
+        Metrics.Retransmission("in", request.Method);
+        if (lingering.Reply is { } reply)
+        {
+            _ = SendAsync(lingering.ReplyTarget, reply);
+        }
+    }
+
     /// <summary>§9.2: a CANCEL gets 200 from its own transaction; the INVITE it matches is told, and answers 487.</summary>
     private void OnCancel(ServerTransaction cancel)
     {
-        if (serverTransactions.TryGetValue(TransactionKey.ForCancelledInvite(cancel.Request), out var invite) && invite.IsInvite)
+        var inviteKey = TransactionKey.ForCancelledInvite(cancel.Request);
+        if (lingeringServer.ContainsKey(inviteKey))
+        {
+            // The INVITE has its final response already: the CANCEL has no effect but is still answered (§9.2).
+            _ = cancel.RespondAsync(200, "OK");
+            return;
+        }
+
+        if (serverTransactions.TryGetValue(inviteKey, out var invite) && invite.IsInvite)
         {
             _ = cancel.RespondAsync(200, "OK");
             if (invite.State == TransactionState.Proceeding && !invite.IsCancelled)
@@ -230,9 +278,25 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private void OnResponse(SipMessage response, SipEndPoint source)
     {
         Metrics.Response("in", response.CSeqMethod, response.StatusCode);
-        if (clientTransactions.TryGetValue(TransactionKey.ForResponse(response), out var transaction))
+        var key = TransactionKey.ForResponse(response);
+        if (clientTransactions.TryGetValue(key, out var transaction))
         {
             transaction.OnResponse(response);
+            return;
+        }
+
+        if (lingeringClient.TryGetValue(key, out var lingering))
+        {
+            // A retransmitted final response: a rejected INVITE's gets its ACK again, an acknowledged 2xx its ACK too.
+            if (response.StatusCode >= 200)
+            {
+                Metrics.Retransmission("in", lingering.Method);
+                if (lingering.Reply is { } ack)
+                {
+                    _ = SendAsync(lingering.ReplyTarget, ack);
+                }
+            }
+
             return;
         }
 
@@ -302,6 +366,55 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// The server transaction is final: for <paramref name="length"/> (zero on a reliable transport) only its key
+    /// and <paramref name="reply"/> stay, and the transaction itself is no longer the stack's to keep.
+    /// </summary>
+    internal void Linger(ServerTransaction transaction, byte[]? reply, bool passesAck, TimeSpan length) =>
+        Linger(serverTransactions, lingeringServer, transaction, transaction.Key, transaction.IsInvite ? "server_invite" : "server_non_invite",
+            transaction.Request.Method, reply, transaction.ResponseTarget, passesAck, length);
+
+    /// <summary>The client transaction is final: for <paramref name="length"/> only its key and the ACK to send again stay.</summary>
+    internal void Linger(ClientTransaction transaction, byte[]? ack, TimeSpan length) =>
+        Linger(clientTransactions, lingeringClient, transaction, transaction.Key, transaction.IsInvite ? "client_invite" : "client_non_invite",
+            transaction.Request.Method, ack, transaction.Target, passesAck: false, length);
+
+    private void Linger<T>(ConcurrentDictionary<string, T> live, ConcurrentDictionary<string, LingeringTransaction> lingering, T transaction,
+        string key, string kind, string method, byte[]? reply, SipEndPoint replyTarget, bool passesAck, TimeSpan length)
+        where T : class
+    {
+        if (length <= TimeSpan.Zero)
+        {
+            if (live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
+            {
+                Metrics.TransactionEnded(kind);
+            }
+
+            return;
+        }
+
+        // The lingering entry goes in before the live one goes out, so a retransmission always finds one of them.
+        var entry = new LingeringTransaction(key, kind, method, reply, replyTarget, passesAck);
+        lingering[key] = entry;
+        if (!live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
+        {
+            // Ended meanwhile by one of its own timers.
+            lingering.TryRemove(new KeyValuePair<string, LingeringTransaction>(key, entry));
+            return;
+        }
+
+        lingerQueues[length].Add(entry);
+    }
+
+    private void EndLingering(LingeringTransaction entry)
+    {
+        var lingering = entry.Kind.StartsWith("server", StringComparison.Ordinal) ? lingeringServer : lingeringClient;
+        if (lingering.TryRemove(new KeyValuePair<string, LingeringTransaction>(entry.Key, entry)))
+        {
+            Metrics.TransactionEnded(entry.Kind);
+        }
+    }
+
     internal void Remove(ServerTransaction transaction)
     {
         if (serverTransactions.TryRemove(new KeyValuePair<string, ServerTransaction>(transaction.Key, transaction)))
@@ -345,6 +458,11 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         foreach (var t in clientTransactions.Values)
         {
             t.Dispose();
+        }
+
+        foreach (var queue in lingerQueues.Values)
+        {
+            queue.Dispose();
         }
     }
 

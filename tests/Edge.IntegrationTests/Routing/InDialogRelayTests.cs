@@ -120,6 +120,29 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
     }
 
     [Fact]
+    public async Task An_ended_call_still_answers_a_crossing_bye_and_refuses_other_requests_in_its_dialog()
+    {
+        // After the call ends the edge keeps only the dialog's key for 64·T1: a BYE that crossed the first one is
+        // answered as done, any other request in the dialog gets 481, with the edge's tag either way.
+        using var pbx = new SocketPbx();
+        using var app = await StartEdgeAsync(pbx.Port, "74958000005");
+        using var carrier = new SocketCarrier(app, "74958000005");
+        var (to, contact) = await carrier.EstablishAsync();
+        await carrier.HangUpAsync(contact, to, 2);
+
+        await carrier.SendAsync(carrier.Request("BYE", contact, 3, to, null));
+        var bye = await carrier.ReceiveAsync("3 BYE", TimeSpan.FromSeconds(10));
+        Assert.StartsWith("SIP/2.0 200", bye, StringComparison.Ordinal);
+        await carrier.SendAsync(carrier.Request("UPDATE", contact, 4, to, InDialogScenarios.CarrierReInviteSession));
+        var update = await carrier.ReceiveAsync("4 UPDATE", TimeSpan.FromSeconds(10));
+        Assert.StartsWith("SIP/2.0 481", update, StringComparison.Ordinal);
+        Assert.Equal(TagOf(to), TagOf(Field(update.Split("\r\n"), "To")));
+
+        // The PBX heard of the call's end once, from the first BYE.
+        Assert.Single(pbx.Requests("BYE"));
+    }
+
+    [Fact]
     public async Task An_offerless_re_invite_gets_the_pbx_offer_and_the_carriers_answer_reaches_the_pbx_in_the_ack()
     {
         // RFC 3264 §4 / RFC 3261 §13.2.1: a re-INVITE without SDP is answered with an offer and the ACK carries the
@@ -180,6 +203,14 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
             lock (received)
             {
                 return [.. received.Where(m => m.StartsWith("ACK ", StringComparison.Ordinal)).Select(m => Field(m.Split("\r\n"), "CSeq"))];
+            }
+        }
+
+        public IReadOnlyList<string> Requests(string method)
+        {
+            lock (received)
+            {
+                return [.. received.Where(m => m.StartsWith(method + " ", StringComparison.Ordinal))];
             }
         }
 
@@ -267,13 +298,17 @@ public sealed class InDialogRelayTests(EdgeStoresFixture stores) : IClassFixture
         public async Task SendAsync(string message) => await socket.SendAsync(Encoding.ASCII.GetBytes(message), edge);
 
         /// <summary>The next 200 with this CSeq, whole; cancelled when none comes within <paramref name="within"/>.</summary>
-        public async Task<string> ReceiveOkAsync(string cseq, TimeSpan within)
+        public Task<string> ReceiveOkAsync(string cseq, TimeSpan within) => ReceiveAsync(cseq, within, "SIP/2.0 200");
+
+        /// <summary>The next final response with this CSeq, whole; cancelled when none comes within <paramref name="within"/>.</summary>
+        public async Task<string> ReceiveAsync(string cseq, TimeSpan within, string startsWith = "SIP/2.0 ")
         {
             using var wait = new CancellationTokenSource(within);
             while (true)
             {
                 var text = Encoding.ASCII.GetString((await socket.ReceiveAsync(wait.Token)).Buffer);
-                if (text.StartsWith("SIP/2.0 200", StringComparison.Ordinal) && Field(text.Split("\r\n"), "CSeq") == cseq)
+                if (text.StartsWith(startsWith, StringComparison.Ordinal) && !text.StartsWith("SIP/2.0 1", StringComparison.Ordinal)
+                    && Field(text.Split("\r\n"), "CSeq") == cseq)
                 {
                     return text;
                 }
