@@ -3,9 +3,13 @@ using System.Text;
 
 namespace Calltracking.Edge.Sip.Messages;
 
-/// <summary>One Via value (RFC 3261 §20.42, §18.2.1; RFC 3581 <c>rport</c>).</summary>
+/// <summary>One Via value (RFC 3261 §20.42, §18.2.1; RFC 3581 <c>rport</c>). Immutable: its sent-by and its text
+/// are made once, on first use (a request's top Via is written into each of its responses).</summary>
 public sealed class ViaHeader
 {
+    private string? sentBy;
+    private string? text;
+
     /// <summary>The RFC 3261 branch prefix that marks a globally unique branch (§8.1.1.7).</summary>
     public const string MagicCookie = "z9hG4bK";
 
@@ -26,7 +30,7 @@ public sealed class ViaHeader
 
     public bool IsRfc3261Branch => Branch is { } b && b.StartsWith(MagicCookie, StringComparison.Ordinal);
 
-    public string SentBy => Port is { } p ? $"{HostForUri}:{p.ToString(CultureInfo.InvariantCulture)}" : HostForUri;
+    public string SentBy => sentBy ??= Port is { } p ? $"{HostForUri}:{p.ToString(CultureInfo.InvariantCulture)}" : HostForUri;
 
     private string HostForUri => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host;
 
@@ -207,7 +211,9 @@ public sealed class ViaHeader
         return new ViaHeader { Transport = Transport, Host = Host, Port = Port, Parameters = parameters };
     }
 
-    public override string ToString()
+    public override string ToString() => text ??= Format();
+
+    private string Format()
     {
         var builder = new StringBuilder(96).Append("SIP/2.0/").Append(Transport).Append(' ').Append(SentBy);
         foreach (var (name, value) in Parameters)

@@ -313,6 +313,12 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 
         var via = request.TopVia!;
         var port = via.RPort is { Length: > 0 } rport && int.TryParse(rport, NumberStyles.None, CultureInfo.InvariantCulture, out var rp) ? rp : via.Port ?? 5060;
+        if (port == source.Address.Port && string.Equals(via.Received ?? via.Host, source.Address.Address.ToString(), StringComparison.Ordinal))
+        {
+            // The usual case (received and rport from this very datagram): back where it came from.
+            return source;
+        }
+
         if (via.Received is { } received && IPAddress.TryParse(received, out var receivedAddress))
         {
             return source with { Address = new IPEndPoint(receivedAddress, port) };

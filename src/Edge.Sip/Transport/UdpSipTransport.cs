@@ -40,18 +40,25 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
         }
     }
 
+    private const int MaxSendersKept = 4096;
+
     private async Task ReceiveLoopAsync()
     {
         var buffer = ArrayPool<byte>.Shared.Rent(65_536);
         EndPoint any = LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        // The sender's address is received into one buffer, and each sender's endpoint is made once per loop: a
+        // carrier or PBX sends from the same address all day, so its IPEndPoint (and the address text written into
+        // Via received=) are not made again for every datagram. Bounded: a flood of new senders clears it.
+        var address = new SocketAddress(LocalEndPoint.AddressFamily);
+        var senders = new Dictionary<SocketAddress, SipEndPoint>();
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                SocketReceiveFromResult result;
+                int received;
                 try
                 {
-                    result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stop.Token);
+                    received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, address, stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -67,19 +74,33 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
                     continue;
                 }
 
-                if (result.ReceivedBytes == 0)
+                if (received == 0)
                 {
                     continue;
                 }
 
-                var data = buffer.AsSpan(0, result.ReceivedBytes).ToArray();
+                if (!senders.TryGetValue(address, out var source))
+                {
+                    if (senders.Count >= MaxSendersKept)
+                    {
+                        senders.Clear();
+                    }
+
+                    var key = new SocketAddress(address.Family, address.Size);
+                    address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
+                    source = new SipEndPoint(SipTransportKind.Udp, (IPEndPoint)any.Create(key));
+                    _ = source.Address.Address.ToString(); // made once, kept by the address
+                    senders[key] = source;
+                }
+
+                var data = buffer.AsSpan(0, received).ToArray();
                 try
                 {
-                    sink.OnMessage(data, new SipEndPoint(SipTransportKind.Udp, (IPEndPoint)result.RemoteEndPoint), datagram: true);
+                    sink.OnMessage(data, source, datagram: true);
                 }
                 catch (Exception ex)
                 {
-                    LogHandlerFailed(logger, ex, result.RemoteEndPoint.ToString() ?? string.Empty);
+                    LogHandlerFailed(logger, ex, source.Address.ToString());
                 }
             }
         }
