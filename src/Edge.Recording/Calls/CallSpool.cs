@@ -13,13 +13,18 @@ namespace Calltracking.Edge.Recording.Calls;
 /// gathered for <see cref="CallHistoryOptions.SpoolGatherMilliseconds"/> after the first one (group commit), written
 /// to a new segment file per batch, fsync'd, and only then offered to the drainer. Segments are deleted
 /// after their rows are committed, so a crash at any point loses nothing and a replay writes the same rows again.
-/// A torn last line (a crash mid-write) is skipped on read.
+/// A torn last line (a crash mid-write) is skipped on read. While the drainer keeps up, a segment is offered with
+/// its events still in memory, so they are not read back and parsed again; the file is what a crash or a long
+/// PostgreSQL outage falls back to (at most <see cref="MaxEventsHeld"/> events wait in memory).
 /// </summary>
 public sealed partial class CallSpool : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<SpoolEvent> queue = Channel.CreateUnbounded<SpoolEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<string> sealedSegments = Channel.CreateUnbounded<string>();
+    /// <summary>Most events kept in memory for segments not yet drained; beyond, the drainer reads the files.</summary>
+    public const int MaxEventsHeld = 100_000;
+
+    private readonly Channel<SpoolSegment> sealedSegments = Channel.CreateUnbounded<SpoolSegment>();
     private readonly string directory;
     private readonly int batchSize;
     private readonly TimeSpan gather;
@@ -27,6 +32,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     private readonly Task writer;
     private long sequence;
     private long pending;
+    private long held;
 
     public CallSpool(IOptions<CallHistoryOptions> options, ILogger<CallSpool> logger)
     {
@@ -38,7 +44,7 @@ public sealed partial class CallSpool : IAsyncDisposable
         foreach (var existing in Segments())
         {
             // Left by a previous run: they were fsync'd, so they are complete apart from a possible torn tail.
-            sealedSegments.Writer.TryWrite(existing);
+            sealedSegments.Writer.TryWrite(new SpoolSegment(existing, null));
             sequence = Math.Max(sequence, SequenceOf(existing));
         }
 
@@ -55,7 +61,19 @@ public sealed partial class CallSpool : IAsyncDisposable
     }
 
     /// <summary>Segments ready for the drainer, oldest first.</summary>
-    public ChannelReader<string> Ready => sealedSegments.Reader;
+    public ChannelReader<SpoolSegment> Ready => sealedSegments.Reader;
+
+    /// <summary>A ready segment's events: the ones still in memory, else those read from its file.</summary>
+    public IReadOnlyList<SpoolEvent> EventsOf(SpoolSegment segment)
+    {
+        if (segment.Events is { } events)
+        {
+            Interlocked.Add(ref held, -events.Count);
+            return events;
+        }
+
+        return Read(segment.Path);
+    }
 
     public IEnumerable<string> Segments() =>
         Directory.EnumerateFiles(directory, "calls-*.jsonl").OrderBy(SequenceOf);
@@ -109,8 +127,18 @@ public sealed partial class CallSpool : IAsyncDisposable
             {
                 await WriteSegmentAsync(path, batch);
                 Interlocked.Add(ref pending, -batch.Count);
-                sealedSegments.Writer.TryWrite(path);
-                batch.Clear();
+                if (Interlocked.Read(ref held) + batch.Count <= MaxEventsHeld)
+                {
+                    // The drainer takes the batch itself (a new list is started); the file stays as the durable copy.
+                    Interlocked.Add(ref held, batch.Count);
+                    sealedSegments.Writer.TryWrite(new SpoolSegment(path, batch));
+                    batch = new List<SpoolEvent>(batchSize);
+                }
+                else
+                {
+                    sealedSegments.Writer.TryWrite(new SpoolSegment(path, null));
+                    batch.Clear();
+                }
             }
             catch (IOException ex)
             {
@@ -180,3 +208,6 @@ public sealed partial class CallSpool : IAsyncDisposable
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Writing spool segment {Path} failed; retrying")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string path);
 }
+
+/// <summary>A sealed, fsync'd segment: its file and, while they are still in memory, its events (else null).</summary>
+public sealed record SpoolSegment(string Path, IReadOnlyList<SpoolEvent>? Events);

@@ -26,27 +26,27 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
         }
     }
 
-    private async Task DrainAsync(string segment, CancellationToken stoppingToken)
+    private async Task DrainAsync(SpoolSegment segment, CancellationToken stoppingToken)
     {
-        if (!File.Exists(segment))
+        if (!File.Exists(segment.Path))
         {
             return;
         }
 
-        var events = CallSpool.Read(segment);
+        var events = spool.EventsOf(segment);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await store.ApplyAsync(events, stoppingToken);
-                File.Delete(segment);
+                File.Delete(segment.Path);
                 drained.Add(events.Count);
                 webhooks?.Wake();
                 return;
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                LogDrainFailed(logger, ex, Path.GetFileName(segment));
+                LogDrainFailed(logger, ex, Path.GetFileName(segment.Path));
                 await Task.Delay(TimeSpan.FromSeconds(options.Value.RetrySeconds), time, stoppingToken);
             }
         }

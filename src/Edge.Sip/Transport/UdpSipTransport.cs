@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -6,17 +5,22 @@ using Microsoft.Extensions.Logging;
 namespace Calltracking.Edge.Sip.Transport;
 
 /// <summary>
-/// SIP over UDP: one socket, several receive loops each with its own pooled 64 KiB buffer. A datagram is copied once
-/// into an exact-size array that the parsed message then owns, and processed on the loop that received it, so there
-/// is no queue to overflow and no thread hop on the hot path.
+/// SIP over UDP: one socket and a few receive threads, each blocked in the kernel's receive on it with its own 64 KiB
+/// buffer. A datagram is copied once into an exact-size array that the parsed message then owns, and processed on
+/// the thread that received it: no event loop, no thread-pool hop and no queue between the socket and the stack.
+/// Sends are synchronous too (a UDP send does not wait; the 4 MiB buffer takes bursts), which keeps the socket in
+/// blocking mode: an asynchronous operation would put it under the event loop for good.
 /// </summary>
 public sealed partial class UdpSipTransport : IAsyncDisposable
 {
+    private const int MaxAddressesKept = 4096;
     private readonly Socket socket;
     private readonly ISipMessageSink sink;
     private readonly ILogger logger;
-    private readonly CancellationTokenSource stop = new();
-    private readonly List<Task> loops = [];
+    private readonly List<Thread> loops = [];
+    // Destinations' socket addresses, made once per peer instead of once per datagram; bounded like the senders'.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, SocketAddress> destinations = new();
+    private volatile bool stopping;
 
     public UdpSipTransport(IPEndPoint listen, ISipMessageSink sink, ILogger logger)
     {
@@ -36,105 +40,135 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
     {
         for (var i = 0; i < Math.Max(1, loopCount); i++)
         {
-            loops.Add(Task.Run(ReceiveLoopAsync));
+            var thread = new Thread(ReceiveLoop) { IsBackground = true, Name = $"sip-udp-{i}" };
+            loops.Add(thread);
+            thread.Start();
         }
     }
 
-    private const int MaxSendersKept = 4096;
-
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(65_536);
+        var buffer = GC.AllocateUninitializedArray<byte>(65_536);
         EndPoint any = LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
         // The sender's address is received into one buffer, and each sender's endpoint is made once per loop: a
         // carrier or PBX sends from the same address all day, so its IPEndPoint (and the address text written into
         // Via received=) are not made again for every datagram. Bounded: a flood of new senders clears it.
         var address = new SocketAddress(LocalEndPoint.AddressFamily);
         var senders = new Dictionary<SocketAddress, SipEndPoint>();
-        try
+        while (!stopping)
         {
-            while (!stop.IsCancellationRequested)
+            int received;
+            try
             {
-                int received;
-                try
-                {
-                    received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, address, stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                catch (ObjectDisposedException)
-                {
-                    break;
-                }
-                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize or SocketError.NetworkReset)
-                {
-                    // ICMP port unreachable from an earlier send, or an oversized datagram: not fatal for the listener.
-                    continue;
-                }
-
-                if (received == 0)
-                {
-                    continue;
-                }
-
-                if (!senders.TryGetValue(address, out var source))
-                {
-                    if (senders.Count >= MaxSendersKept)
-                    {
-                        senders.Clear();
-                    }
-
-                    var key = new SocketAddress(address.Family, address.Size);
-                    address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
-                    source = new SipEndPoint(SipTransportKind.Udp, (IPEndPoint)any.Create(key));
-                    _ = source.Address.Address.ToString(); // made once, kept by the address
-                    senders[key] = source;
-                }
-
-                var data = buffer.AsSpan(0, received).ToArray();
-                try
-                {
-                    sink.OnMessage(data, source, datagram: true);
-                }
-                catch (Exception ex)
-                {
-                    LogHandlerFailed(logger, ex, source.Address.ToString());
-                }
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize or SocketError.NetworkReset)
+            {
+                // ICMP port unreachable from an earlier send, or an oversized datagram: not fatal for the listener.
+                continue;
+            }
+            catch (SocketException) when (stopping)
+            {
+                break;
+            }
+
+            if (received == 0)
+            {
+                continue; // keep-alive, or the wake-up sent at stop
+            }
+
+            if (!senders.TryGetValue(address, out var source))
+            {
+                if (senders.Count >= MaxAddressesKept)
+                {
+                    senders.Clear();
+                }
+
+                var key = new SocketAddress(address.Family, address.Size);
+                address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
+                source = new SipEndPoint(SipTransportKind.Udp, (IPEndPoint)any.Create(key));
+                _ = source.Address.Address.ToString(); // made once, kept by the address
+                senders[key] = source;
+            }
+
+            var data = buffer.AsSpan(0, received).ToArray();
+            try
+            {
+                sink.OnMessage(data, source, datagram: true);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFailed(logger, ex, source.Address.ToString());
+            }
         }
     }
 
-    public async ValueTask SendAsync(IPEndPoint remote, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask SendAsync(IPEndPoint remote, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        if (!destinations.TryGetValue(remote, out var address))
+        {
+            if (destinations.Count >= MaxAddressesKept)
+            {
+                destinations.Clear();
+            }
+
+            address = destinations[remote] = remote.Serialize();
+        }
+
         try
         {
-            await socket.SendToAsync(data, SocketFlags.None, remote, cancellationToken);
+            socket.SendTo(data.Span, SocketFlags.None, address);
         }
         catch (SocketException ex)
         {
             LogSendFailed(logger, remote, ex.SocketErrorCode);
         }
+        catch (ObjectDisposedException)
+        {
+            // Stopping: the datagram is dropped, as a lost one would be.
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     private int disposed;
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        await stop.CancelAsync();
+        // Each receive thread is blocked in the kernel: an empty datagram to the socket itself wakes one, which then
+        // sees the stop. Closing the socket is the fallback for a thread that still does not end.
+        stopping = true;
+        var self = new IPEndPoint(LocalEndPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
+            : LocalEndPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : LocalEndPoint.Address, LocalEndPoint.Port);
+        using (var waker = new Socket(self.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
+        {
+            foreach (var _ in loops)
+            {
+                waker.SendTo([], self);
+            }
+        }
+
+        foreach (var loop in loops)
+        {
+            loop.Join(TimeSpan.FromSeconds(2));
+        }
+
         socket.Dispose();
-        await Task.WhenAll(loops).ConfigureAwait(false);
-        stop.Dispose();
+        foreach (var loop in loops)
+        {
+            loop.Join(TimeSpan.FromSeconds(2));
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "SIP handler failed for a datagram from {Remote}")]
