@@ -14,20 +14,24 @@ public sealed class SipMessageWriter
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? scratch;
 
-    private readonly List<Line> headers = new(16);
+    private readonly List<Line> headers;
     private string startLine = string.Empty;
     private ReadOnlyMemory<byte> body;
 
-    public static SipMessageWriter Request(string method, string requestUri) =>
-        new() { startLine = $"{method} {requestUri} SIP/2.0" };
+    private SipMessageWriter(int headerCapacity) => headers = new List<Line>(headerCapacity);
 
-    public static SipMessageWriter Response(int statusCode, string reason) =>
-        new() { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
+    /// <param name="headerCapacity">Headers expected, so the list is sized once (a forwarded INVITE has dozens, an ACK eight).</param>
+    public static SipMessageWriter Request(string method, string requestUri, int headerCapacity = 10) =>
+        new(headerCapacity) { startLine = $"{method} {requestUri} SIP/2.0" };
+
+    public static SipMessageWriter Response(int statusCode, string reason, int headerCapacity = 10) =>
+        new(headerCapacity) { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
 
     /// <summary>A response to <paramref name="request"/> per RFC 3261 §8.2.6: Via, From, To (with a tag), Call-ID, CSeq copied.</summary>
     public static SipMessageWriter ResponseTo(SipMessage request, int statusCode, string reason, string? toTag)
     {
-        var writer = Response(statusCode, reason);
+        // The copied Vias, From, To, Call-ID, CSeq, and room for what the caller adds (Server, Contact, a few more).
+        var writer = Response(statusCode, reason, request.Vias.Count + 10);
         // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
         foreach (var via in request.Vias)
         {

@@ -10,6 +10,8 @@ namespace Calltracking.Edge.Sip.Messages;
 /// </summary>
 public sealed class SipUri
 {
+    // Immutable once built (init-only, no with-copies): the text is made once, on first use.
+    private string? text;
     public required string Scheme { get; init; }
 
     /// <summary>The user part (%-decoded); for <c>tel:</c> the number.</summary>
@@ -430,7 +432,9 @@ public sealed class SipUri
         return builder.ToString();
     }
 
-    public override string ToString()
+    public override string ToString() => text ??= Format();
+
+    private string Format()
     {
         var builder = new StringBuilder(64).Append(Scheme).Append(':');
         if (IsTel)

@@ -145,14 +145,14 @@ internal sealed class B2BCall : IClientTransactionUser
         var display = carrier.From?.DisplayName;
         var edge = stack.AdvertisedHostPort;
         var fromUri = $"sip:{caller}@{edge}";
-        var invite = SipMessageWriter.Request("INVITE", target.RequestUri.ToString())
+        var invite = SipMessageWriter.Request("INVITE", target.RequestUri.ToString(), carrier.Headers.Length + 16)
             .Add(SipHeaderNames.Via, stack.LocalVia(target.Destination.Transport, branch))
             .Add(SipHeaderNames.MaxForwards, Math.Max(1, (carrier.MaxForwards ?? 70) - 1).ToString(CultureInfo.InvariantCulture))
             .Add(SipHeaderNames.From, (display is null ? $"<{fromUri}>" : $"\"{display.Replace("\"", string.Empty, StringComparison.Ordinal)}\" <{fromUri}>") + $";tag={CalleeFromTag}")
             .Add(SipHeaderNames.To, $"<{target.ToUri}>")
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{calleeCseq.ToString(CultureInfo.InvariantCulture)} INVITE")
-            .Add(SipHeaderNames.Contact, $"<sip:edge@{edge};transport={target.Destination.TransportName.ToLowerInvariant()}>")
+            .Add(SipHeaderNames.Contact, stack.Contact(target.Destination.Transport))
             .Add(SipHeaderNames.PAssertedIdentity, $"<{fromUri}>");
         var supported = string.Join(", ", carrier.HeaderValues(SipHeaderNames.Supported).Where(s => !s.Equals("100rel", StringComparison.OrdinalIgnoreCase)));
         if (supported.Length > 0)
@@ -406,12 +406,14 @@ internal sealed class B2BCall : IClientTransactionUser
         var writer = Invite.CreateResponse(response.StatusCode, response.ReasonPhrase, CarrierToTag);
         if (response.StatusCode < 300)
         {
-            writer.Add(SipHeaderNames.Contact, $"<sip:edge@{stack.AdvertisedHostPort};transport={Invite.Source.TransportName.ToLowerInvariant()}>");
+            writer.Add(SipHeaderNames.Contact, stack.Contact(Invite.Source.Transport));
         }
 
-        foreach (var name in new[] { SipHeaderNames.SessionExpires, SipHeaderNames.Allow, "Accept", SipHeaderNames.Reason, SipHeaderNames.Warning, "Retry-After" })
+        // One pass over the response's headers (no iterator per name), in the order received.
+        foreach (var header in response.Headers)
         {
-            foreach (var header in response.HeaderLines(name))
+            if (header.Is(SipHeaderNames.SessionExpires) || header.Is(SipHeaderNames.Allow) || header.Is("Accept")
+                || header.Is(SipHeaderNames.Reason) || header.Is(SipHeaderNames.Warning) || header.Is(SipHeaderNames.RetryAfter))
             {
                 writer.Add(header);
             }

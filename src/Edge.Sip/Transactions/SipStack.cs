@@ -66,7 +66,20 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     public int ClientTransactionCount => clientTransactions.Count + lingeringClient.Count;
 
     /// <summary><c>host:port</c> this edge writes into Via, Contact and Record-Route.</summary>
-    public string AdvertisedHostPort { get; private set; } = "127.0.0.1:5060";
+    public string AdvertisedHostPort
+    {
+        get;
+        private set
+        {
+            field = value;
+            contacts = [$"<sip:edge@{value};transport=udp>", $"<sip:edge@{value};transport=tcp>"];
+        }
+    } = "127.0.0.1:5060";
+
+    private string[] contacts = ["<sip:edge@127.0.0.1:5060;transport=udp>", "<sip:edge@127.0.0.1:5060;transport=tcp>"];
+
+    /// <summary>This edge's Contact value for a dialog on <paramref name="transport"/> (made once, not per message).</summary>
+    public string Contact(SipTransportKind transport) => contacts[transport == SipTransportKind.Tcp ? 1 : 0];
 
     public void SetHandler(ISipRequestHandler requestHandler) => handler = requestHandler;
 
