@@ -22,12 +22,15 @@ namespace Calltracking.Edge.Benchmarks.Leases;
 /// <c>redis-benchmark</c> running the same EVALSHA with the same concurrency (the ratio); (3) resolve() at a paced
 /// 2,000 calls/s, open loop (see <see cref="PacedCalls"/>): p50/p99 from the call to the answer and from the call's
 /// scheduled instant.
-/// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds]</c>.
+/// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds] [parts]</c>, parts a comma-separated
+/// subset of <c>wrk,client,lua,resolve</c> (all when absent).
 /// </summary>
 internal static class LeaseBenchmark
 {
     public static async Task RunAsync(int seconds)
     {
+        var arguments = Environment.GetCommandLineArgs();
+        var parts = arguments.Length > 3 ? arguments[3].Split(',') : ["wrk", "client", "lua", "resolve"];
         using var redisServer = RedisServer.Start();
         var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("leasebench");
         var data = Directory.CreateTempSubdirectory("edge-lease-bench").FullName;
@@ -83,7 +86,7 @@ internal static class LeaseBenchmark
             response.EnsureSuccessStatusCode();
         });
 
-        using (var wrk = WrkLoad.TryCreate(bodies))
+        using (var wrk = parts.Contains("wrk") ? WrkLoad.TryCreate(bodies) : null)
         {
             foreach (var connections in wrk is null ? [] : new[] { 32, 128 })
             {
@@ -93,7 +96,7 @@ internal static class LeaseBenchmark
             }
         }
 
-        foreach (var concurrency in new[] { 32, 128 })
+        foreach (var concurrency in parts.Contains("client") ? new[] { 32, 128 } : [])
         {
             var usage = ServerUsage.Start(edge, redisCpu);
             var requests = 0L;
@@ -109,13 +112,20 @@ internal static class LeaseBenchmark
         // The acquire Lua, our client against redis-benchmark, same script, same arguments shape, 50 connections each.
         var leases = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System);
         var script = (await new CatalogueStore(dataSource).ListScriptsAsync(project, false, CancellationToken.None)).Single();
-        var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
-        var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
-        var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
-        Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+        if (parts.Contains("lua"))
+        {
+            var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
+            var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
+            var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
+            Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+        }
 
         // resolve() paced at 2,000/s for the given seconds.
-        await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+        if (parts.Contains("resolve"))
+        {
+            await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+        }
+
         Directory.Delete(data, recursive: true);
     }
 
