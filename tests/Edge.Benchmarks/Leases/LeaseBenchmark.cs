@@ -90,15 +90,15 @@ internal static class LeaseBenchmark
         {
             foreach (var connections in wrk is null ? [] : new[] { 32, 128 })
             {
-                var usage = ServerUsage.Start(edge, redisCpu);
+                var usage = await ServerUsage.StartAsync(edge, http, redisCpu);
                 var result = wrk!.Run(new Uri(edge.BaseAddress, path), connections, seconds);
-                Console.WriteLine($"HTTP /site/number, wrk, {connections} connections: {result}; {usage.Stop(result.Requests)}");
+                Console.WriteLine($"HTTP /site/number, wrk, {connections} connections: {result}; {await usage.StopAsync(result.Requests)}");
             }
         }
 
         foreach (var concurrency in parts.Contains("client") ? new[] { 32, 128 } : [])
         {
-            var usage = ServerUsage.Start(edge, redisCpu);
+            var usage = await ServerUsage.StartAsync(edge, http, redisCpu);
             var requests = 0L;
             await ClosedLoopAsync($"HTTP /site/number, HttpClient, {concurrency} connections", concurrency, TimeSpan.FromSeconds(seconds), async i =>
             {
@@ -106,7 +106,7 @@ internal static class LeaseBenchmark
                 using var response = await http.PostAsync(path, content);
                 response.EnsureSuccessStatusCode();
                 Interlocked.Increment(ref requests);
-            }, () => usage.Stop(Interlocked.Read(ref requests)));
+            }, () => usage.StopAsync(Interlocked.Read(ref requests)));
         }
 
         // The acquire Lua, our client against redis-benchmark, same script, same arguments shape, 50 connections each.
@@ -129,7 +129,7 @@ internal static class LeaseBenchmark
         Directory.Delete(data, recursive: true);
     }
 
-    private static async Task<double> ClosedLoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation, Func<string>? also = null)
+    private static async Task<double> ClosedLoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation, Func<Task<string>>? also = null)
     {
         var latencies = new List<double>[concurrency];
         var counter = 0;
@@ -150,7 +150,7 @@ internal static class LeaseBenchmark
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var rate = all.Length / elapsed;
         var loadCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / elapsed;
-        Console.WriteLine(FormattableString.Invariant($"{name}: {rate:F0}/s, p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms ({all.Length} requests; load generator used {loadCpu:F2} cores)") + (also is null ? string.Empty : "; " + also()));
+        Console.WriteLine(FormattableString.Invariant($"{name}: {rate:F0}/s, p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms ({all.Length} requests; load generator used {loadCpu:F2} cores)") + (also is null ? string.Empty : "; " + await also()));
         return rate;
     }
 
@@ -182,7 +182,7 @@ internal static class LeaseBenchmark
     {
         var callers = Enumerable.Range(0, perSecond * seconds).Select(i => "7916" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         var r = await PacedCalls.RunAsync(perSecond, seconds, i => leases.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, callers[i]));
-        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}"));
+        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}"));
     }
 
     private static double RedisCpu(ConnectionMultiplexer redis)
