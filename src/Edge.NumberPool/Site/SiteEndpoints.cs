@@ -180,17 +180,19 @@ public static class SiteEndpoints
             return Results.Json(ApiError.Of("invalid_request", "project: query parameter 'project' must be a project id"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        JsonElement body;
+        JsonDocument document;
         try
         {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            body = document.RootElement.Clone();
+            document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
         }
         catch (JsonException)
         {
             return Results.Json(ApiError.Of("invalid_json", "body: the request body is not valid JSON"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // The handler reads the body while the document lives; no clone of it per request.
+        using var owner = document;
+        var body = document.RootElement;
         if (body.ValueKind != JsonValueKind.Object)
         {
             return Results.Json(ApiError.Of("invalid_request", "body: must be a JSON object"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);

@@ -15,7 +15,7 @@ internal static partial class PacedCalls
     private const int ClockMonotonic = 1;
 
     /// <summary>Latencies in ms of each call: from its start to its answer, and from its scheduled instant to its answer.</summary>
-    public sealed record Result(double[] Service, double[] FromSchedule, double[] Lateness, double Seconds, int Gen0, int Gen1, int Gen2, double BytesPerCall);
+    public sealed record Result(double[] Service, double[] FromSchedule, double[] Lateness, double Seconds, int Gen0, int Gen1, int Gen2, double BytesPerCall, TimeSpan GcPauses);
 
     public static async Task<Result> RunAsync(int perSecond, int seconds, Func<int, Task> call)
     {
@@ -27,6 +27,7 @@ internal static partial class PacedCalls
         var period = (double)Stopwatch.Frequency / perSecond;
         var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var paused = GC.GetTotalPauseDuration();
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         var pacer = new Thread(() =>
         {
@@ -48,7 +49,7 @@ internal static partial class PacedCalls
         Array.Sort(service);
         Array.Sort(fromSchedule);
         Array.Sort(lateness);
-        return new Result(service, fromSchedule, lateness, elapsed, GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2, bytesPerCall);
+        return new Result(service, fromSchedule, lateness, elapsed, GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2, bytesPerCall, GC.GetTotalPauseDuration() - paused);
     }
 
     private static async Task Observe(Task call, int i, long due, long sent, double[] service, double[] fromSchedule)
