@@ -59,9 +59,9 @@ internal sealed class WrkLoad : IDisposable
         {
             binary = ExternalTool.Require("wrk", "wrk", "/usr/bin/wrk");
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            Console.WriteLine("wrk rows skipped: " + ex.Message);
+            Console.WriteLine("wrk rows skipped: wrk is not installed (install it with: sudo apt-get install -y wrk)");
             return null;
         }
 
