@@ -24,6 +24,16 @@ public sealed class EdgeProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>CPU time the edge has used so far (user + system, all threads): benchmarks divide its growth by the requests served.</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
     public string Output
     {
         get

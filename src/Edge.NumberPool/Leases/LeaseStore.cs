@@ -30,6 +30,12 @@ public sealed record LeaseResolution(string? VisitId, AttributionConfidence Conf
 /// <summary>Leases of pool numbers to visits, atomic by Lua in Redis (see <see cref="LeaseScripts"/>).</summary>
 public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time)
 {
+    private static readonly HashedLuaScript AcquireScript = new(LeaseScripts.Acquire);
+    private static readonly HashedLuaScript HeartbeatScript = new(LeaseScripts.Heartbeat);
+    private static readonly HashedLuaScript SyncPoolScript = new(LeaseScripts.SyncPool);
+    private static readonly HashedLuaScript ResolveScript = new(LeaseScripts.Resolve);
+    private static readonly HashedLuaScript PeakDemandScript = new(LeaseScripts.PeakDemand);
+
     public static string Prefix(long projectId) => string.Create(CultureInfo.InvariantCulture, $"ct:{{p{projectId}}}:");
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -48,8 +54,8 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-                LeaseScripts.Acquire,
+            var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+                AcquireScript,
                 [Prefix(script.ProjectId)],
                 [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
             var number = (string?)result[0];
@@ -78,7 +84,7 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     }
 
     public async Task<int> HeartbeatAsync(long projectId, string visitId) =>
-        (int)await redis.GetDatabase().ScriptEvaluateAsync(LeaseScripts.Heartbeat, [Prefix(projectId)], [visitId, Now]);
+        (int)await redis.GetDatabase().EvaluateAsync(HeartbeatScript, [Prefix(projectId)], [visitId, Now]);
 
     public async Task SyncPoolAsync(long projectId, long scriptId, IReadOnlyList<string> numbers)
     {
@@ -89,7 +95,7 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
             values[i + 1] = numbers[i];
         }
 
-        await redis.GetDatabase().ScriptEvaluateAsync(LeaseScripts.SyncPool, [Prefix(projectId)], values);
+        await redis.GetDatabase().EvaluateAsync(SyncPoolScript, [Prefix(projectId)], values);
     }
 
     /// <summary>
@@ -98,8 +104,8 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     /// </summary>
     public async Task<LeaseResolution> ResolveAsync(long projectId, string number, DateTimeOffset at, string? caller = null)
     {
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            LeaseScripts.Resolve, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
+        var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+            ResolveScript, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
         var visit = (string?)result[0];
         var confidence = (string?)result[1] switch
         {
@@ -158,7 +164,7 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     /// <summary>The most visits that wanted a number of the script at once over the last 7 days (shared and fallback hand-outs included); null without data.</summary>
     public async Task<long?> PeakDemandAsync(long projectId, long scriptId)
     {
-        var peak = (long)await redis.GetDatabase().ScriptEvaluateAsync(LeaseScripts.PeakDemand, [Prefix(projectId)], [scriptId, Now]);
+        var peak = (long)await redis.GetDatabase().EvaluateAsync(PeakDemandScript, [Prefix(projectId)], [scriptId, Now]);
         return peak < 0 ? null : peak;
     }
 }

@@ -72,12 +72,16 @@ public sealed class RouteCache(IOptions<PoolOptions> options, TimeProvider time)
     }
 }
 
-/// <summary>A script as number requests use it; the selector and the numbers are kept as their JSON text, copied into every answer.</summary>
+/// <summary>A script as number requests use it; the selector and the numbers are kept as their JSON text, and the answer's part that holds them encoded once.</summary>
 public sealed record SiteScript(
     Catalogue.ScriptRecord Script,
     Shared.Filters.FilterNode? Segments,
     Shared.Phones.PhoneFormat? Format,
     string CssSelectorJson,
-    string ReplaceableNumbersJson);
+    string ReplaceableNumbersJson)
+{
+    /// <summary>Every number answer of this script ends with these bytes (see <see cref="Site.NumberAnswer"/>).</summary>
+    internal byte[] AnswerTail { get; } = Site.NumberAnswer.Tail(Script, CssSelectorJson, ReplaceableNumbersJson);
+}
 
 public sealed record CachedRoute(Catalogue.PhoneRecord Phone, Catalogue.ScriptRecord? Script, Shared.Routing.ProjectCallSettings Settings);

@@ -81,25 +81,7 @@ public static class SiteEndpoints
 
                 var formatted = site.Format is { } format && format.TryFormat(lease.Number, out var text, out _) ? text : lease.Number;
 
-                // Written directly: the selector and the numbers are cached JSON, copied as they are into every answer.
-                var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + site.ReplaceableNumbersJson.Length + site.CssSelectorJson.Length);
-                using (var writer = new Utf8JsonWriter(buffer))
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("phone", lease.Number);
-                    writer.WriteString("formatted", formatted);
-                    writer.WriteNumber("script_id", site.Script.Id);
-                    writer.WriteString("kind", lease.Kind.ToString().ToLowerInvariant());
-                    writer.WritePropertyName("css_selector");
-                    writer.WriteRawValue(site.CssSelectorJson, skipInputValidation: true);
-                    writer.WritePropertyName("replaceable_numbers");
-                    writer.WriteRawValue(site.ReplaceableNumbersJson, skipInputValidation: true);
-                    writer.WriteNumber("heartbeat_seconds", Math.Max(5, site.Script.LeaseGraceSeconds / 3));
-                    writer.WriteString("status", "success");
-                    writer.WriteEndObject();
-                }
-
-                return Results.Bytes(buffer.WrittenMemory, "application/json; charset=utf-8");
+                return NumberAnswer.For(site, lease.Number, formatted, lease.Kind);
             }
 
             return JsonAnswer(new JsonObject { ["phone"] = null, ["status"] = "success" });
@@ -198,17 +180,19 @@ public static class SiteEndpoints
             return Results.Json(ApiError.Of("invalid_request", "project: query parameter 'project' must be a project id"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        JsonElement body;
+        JsonDocument document;
         try
         {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            body = document.RootElement.Clone();
+            document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
         }
         catch (JsonException)
         {
             return Results.Json(ApiError.Of("invalid_json", "body: the request body is not valid JSON"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // The handler reads the body while the document lives; no clone of it per request.
+        using var owner = document;
+        var body = document.RootElement;
         if (body.ValueKind != JsonValueKind.Object)
         {
             return Results.Json(ApiError.Of("invalid_request", "body: must be a JSON object"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);

@@ -16,15 +16,21 @@ namespace Calltracking.Edge.Benchmarks.Leases;
 
 /// <summary>
 /// The number pool under load, in one run: (1) <c>/site/number</c> through HTTP against the edge as its own process
-/// (PostgreSQL and Redis on loopback), closed loop with many connections: requests/s and p50/p99; (2) the acquire Lua
-/// from our client against <c>redis-benchmark</c> running the same EVALSHA with the same concurrency (the ratio);
-/// (3) resolve() at a paced 2,000 calls/s, open loop, latency from each call's scheduled instant: p50/p99.
-/// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds]</c>.
+/// (PostgreSQL and Redis on loopback, the runtime settings of deploy/), closed loop with many connections, from
+/// <c>wrk</c> (the lean generator, when installed) and from .NET's HttpClient in this process: requests/s, p50/p99, and
+/// the CPU each of the generator, the edge and Redis used; (2) the acquire Lua from our client against
+/// <c>redis-benchmark</c> running the same EVALSHA with the same concurrency (the ratio); (3) resolve() at a paced
+/// 2,000 calls/s, open loop (see <see cref="PacedCalls"/>): p50/p99 from the call to the answer and from the call's
+/// scheduled instant.
+/// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds] [parts]</c>, parts a comma-separated
+/// subset of <c>wrk,client,lua,resolve</c> (all when absent).
 /// </summary>
 internal static class LeaseBenchmark
 {
     public static async Task RunAsync(int seconds)
     {
+        var arguments = Environment.GetCommandLineArgs();
+        var parts = arguments.Length > 3 ? arguments[3].Split(',') : ["wrk", "client", "lua", "resolve"];
         using var redisServer = RedisServer.Start();
         var connectionString = await PostgresServer.Instance.CreateDatabaseAsync("leasebench");
         var data = Directory.CreateTempSubdirectory("edge-lease-bench").FullName;
@@ -40,6 +46,9 @@ internal static class LeaseBenchmark
             ["Recording__CaptureDirectory"] = Path.Combine(data, "captures"),
             ["Recording__Directory"] = Path.Combine(data, "recordings"),
             ["Logging__LogLevel__Default"] = "Warning",
+
+            // As deploy/local/start.sh, deploy/systemd and deploy/compose start the edge: a 64 MiB young generation.
+            ["DOTNET_GCgen0size"] = "0x4000000",
         });
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var (project, key) = await new ProjectStore(dataSource).CreateAsync("leasebench", CancellationToken.None);
@@ -65,39 +74,71 @@ internal static class LeaseBenchmark
             visits[i] = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visit_id").GetString()!;
         }
 
-        var bodies = visits.Select(v => Encoding.UTF8.GetBytes($"{{\"visit_id\":{v}}}")).ToArray();
+        var bodies = visits.Select(v => $"{{\"visit_id\":{v}}}").ToArray();
+        var bodyBytes = bodies.Select(Encoding.UTF8.GetBytes).ToArray();
         var path = $"/site/number?project={project}";
+        using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.Configuration + ",allowAdmin=true");
+        var redisCpu = () => RedisCpu(redis);
         await ClosedLoopAsync("warm-up", 64, TimeSpan.FromSeconds(3), async i =>
         {
-            using var content = new ByteArrayContent(bodies[i % bodies.Length]);
+            using var content = new ByteArrayContent(bodyBytes[i % bodyBytes.Length]);
             using var response = await http.PostAsync(path, content);
             response.EnsureSuccessStatusCode();
         });
-        foreach (var concurrency in new[] { 32, 128 })
+
+        using (var wrk = parts.Contains("wrk") ? WrkLoad.TryCreate(bodies) : null)
         {
-            await ClosedLoopAsync($"HTTP /site/number, {concurrency} connections", concurrency, TimeSpan.FromSeconds(seconds), async i =>
+            foreach (var connections in wrk is null ? [] : new[] { 32, 64, 128 })
             {
-                using var content = new ByteArrayContent(bodies[(int)((uint)i * 7919L % bodies.Length)]);
+                var usage = await ServerUsage.StartAsync(edge, http, redisCpu);
+                var result = wrk!.Run(new Uri(edge.BaseAddress, path), connections, seconds);
+                Console.WriteLine($"HTTP /site/number, wrk, {connections} connections: {result}; {await usage.StopAsync(result.Requests)}");
+            }
+        }
+
+        foreach (var concurrency in parts.Contains("client") ? new[] { 32, 128 } : [])
+        {
+            var usage = await ServerUsage.StartAsync(edge, http, redisCpu);
+            var requests = 0L;
+            await ClosedLoopAsync($"HTTP /site/number, HttpClient, {concurrency} connections", concurrency, TimeSpan.FromSeconds(seconds), async i =>
+            {
+                using var content = new ByteArrayContent(bodyBytes[(int)((uint)i * 7919L % bodyBytes.Length)]);
                 using var response = await http.PostAsync(path, content);
                 response.EnsureSuccessStatusCode();
-            });
+                Interlocked.Increment(ref requests);
+            }, () => usage.StopAsync(Interlocked.Read(ref requests)));
         }
 
         // The acquire Lua, our client against redis-benchmark, same script, same arguments shape, 50 connections each.
-        using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.Configuration + ",allowAdmin=true");
         var leases = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System);
         var script = (await new CatalogueStore(dataSource).ListScriptsAsync(project, false, CancellationToken.None)).Single();
-        var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
-        var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
-        var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
-        Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+        if (parts.Contains("lua"))
+        {
+            var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
+            var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
+            var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
+            Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+        }
 
         // resolve() paced at 2,000/s for the given seconds.
-        await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+        if (parts.Contains("resolve"))
+        {
+            if (!parts.Contains("wrk") && !parts.Contains("client") && !parts.Contains("lua"))
+            {
+                // Alone, resolve() would find no leases: every visit takes a number first, as the HTTP load leaves it.
+                foreach (var visit in visits)
+                {
+                    await leases.AcquireAsync(script, visit);
+                }
+            }
+
+            await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+        }
+
         Directory.Delete(data, recursive: true);
     }
 
-    private static async Task<double> ClosedLoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation)
+    private static async Task<double> ClosedLoopAsync(string name, int concurrency, TimeSpan duration, Func<int, Task> operation, Func<Task<string>>? also = null)
     {
         var latencies = new List<double>[concurrency];
         var counter = 0;
@@ -118,7 +159,7 @@ internal static class LeaseBenchmark
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var rate = all.Length / elapsed;
         var loadCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / elapsed;
-        Console.WriteLine(FormattableString.Invariant($"{name}: {rate:F0}/s, p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms ({all.Length} requests; load generator used {loadCpu:F2} cores)"));
+        Console.WriteLine(FormattableString.Invariant($"{name}: {rate:F0}/s, p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms ({all.Length} requests; load generator used {loadCpu:F2} cores)") + (also is null ? string.Empty : "; " + await also()));
         return rate;
     }
 
@@ -148,35 +189,15 @@ internal static class LeaseBenchmark
 
     private static async Task PacedResolveAsync(LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
     {
-        var total = perSecond * seconds;
-        var latencies = new double[total];
-        var service = new double[total];
-        var start = Stopwatch.GetTimestamp();
-        var tasks = new List<Task>(total);
-        for (var i = 0; i < total; i++)
-        {
-            var due = start + (long)(i * (double)Stopwatch.Frequency / perSecond);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.FromMilliseconds(1))
-            {
-                await Task.Delay(wait);
-            }
+        var callers = Enumerable.Range(0, perSecond * seconds).Select(i => "7916" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+        var r = await PacedCalls.RunAsync(perSecond, seconds, i => leases.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, callers[i]));
+        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, paused {r.GcPauses.TotalMilliseconds:F1} ms in all"));
+    }
 
-            var index = i;
-            tasks.Add(Task.Run(async () =>
-            {
-                var sent = Stopwatch.GetTimestamp();
-                await leases.ResolveAsync(project, numbers[index % numbers.Length], DateTimeOffset.UtcNow, "7916" + index.ToString("D7", CultureInfo.InvariantCulture));
-                latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds; // from the scheduled instant: no coordinated omission
-                service[index] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-            }));
-        }
-
-        await Task.WhenAll(tasks);
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Array.Sort(latencies);
-        Array.Sort(service);
-        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {total / elapsed:F0}/s; from the call to the answer p50 {Percentile(service, 0.50):F3} ms, p99 {Percentile(service, 0.99):F3} ms; from the scheduled instant (includes the pacer's timer lateness) p50 {Percentile(latencies, 0.50):F3} ms, p99 {Percentile(latencies, 0.99):F3} ms"));
+    private static double RedisCpu(ConnectionMultiplexer redis)
+    {
+        var cpu = redis.GetServer(redis.GetEndPoints()[0]).Info("cpu").SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        return double.Parse(cpu["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(cpu["used_cpu_sys"], CultureInfo.InvariantCulture);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];

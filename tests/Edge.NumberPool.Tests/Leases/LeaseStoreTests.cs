@@ -53,6 +53,23 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
     }
 
     [Fact]
+    public async Task Leases_go_on_after_Redis_forgets_its_scripts()
+    {
+        var (leases, script, _) = await PoolAsync(2);
+        var held = await leases.AcquireAsync(script, "1");
+        using var admin = await ConnectionMultiplexer.ConnectAsync(stores.Redis.Configuration + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        await server.ScriptFlushAsync();
+
+        var again = await leases.AcquireAsync(script, "1");
+        Assert.Equal((held.Number, LeaseKind.Renewed), (again.Number, again.Kind));
+        await server.ScriptFlushAsync();
+        Assert.Equal(("1", AttributionConfidence.Exclusive), Who(await leases.ResolveAsync(script.ProjectId, held.Number!, time.GetUtcNow())));
+        await server.ScriptFlushAsync();
+        Assert.Equal(1, await leases.HeartbeatAsync(script.ProjectId, "1"));
+    }
+
+    [Fact]
     public async Task Heartbeats_keep_the_number_and_silence_releases_it_after_the_grace_period()
     {
         var (leases, script, _) = await PoolAsync(1, grace: 60);
