@@ -17,7 +17,7 @@ public sealed class SipOptions
     /// </summary>
     public string AdvertisedAddress { get; set; } = string.Empty;
 
-    /// <summary>Concurrent UDP receive loops (<c>Sip__UdpReceiveLoops</c>); 0 means one per core.</summary>
+    /// <summary>UDP receive threads, each blocked in the receive on the socket (<c>Sip__UdpReceiveLoops</c>); 0 means one per core.</summary>
     public int UdpReceiveLoops { get; set; }
 
     /// <summary>Largest message accepted, bytes (<c>Sip__MaxMessageSize</c>); larger gets 513 or is dropped.</summary>

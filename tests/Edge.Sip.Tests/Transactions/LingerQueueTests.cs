@@ -51,6 +51,26 @@ public sealed class LingerQueueTests
     }
 
     [Fact]
+    public void Entries_close_together_end_in_one_firing_at_most_the_batch_wait_late()
+    {
+        var time = new FakeTimeProvider();
+        var ended = new ConcurrentQueue<(int Entry, DateTimeOffset At)>();
+        using var queue = new LingerQueue<object>(time, TimeSpan.FromSeconds(5), e => ended.Enqueue(((int)e, time.GetUtcNow())));
+        var start = time.GetUtcNow();
+        for (var i = 0; i < 5; i++)
+        {
+            queue.Add(i);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        time.Advance(TimeSpan.FromMilliseconds(4_995));
+        Assert.Equal([0], ended.Select(e => e.Entry));
+        time.Advance(LingerQueue<object>.Batch);
+        Assert.Equal([0, 1, 2, 3, 4], ended.Select(e => e.Entry));
+        Assert.All(ended.Skip(1), e => Assert.Equal(start + TimeSpan.FromSeconds(5) + LingerQueue<object>.Batch, e.At));
+    }
+
+    [Fact]
     public void A_disposed_queue_ends_nothing_more_and_takes_nothing_new()
     {
         var time = new FakeTimeProvider();
