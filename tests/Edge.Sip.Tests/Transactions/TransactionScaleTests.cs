@@ -7,8 +7,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Calltracking.Edge.Sip.Tests.Transactions;
 
 /// <summary>
-/// Many live transactions at once, each on its own timer (no sweep over a table): every one is answered, absorbs its
-/// retransmission, and is gone when its own timer J fires. Correctness at scale only; cost lives in benchmarks.
+/// Many transactions at once: every one is answered, its retransmission is absorbed by what it left lingering, and all
+/// are gone when their timer J is up (one linger queue, no sweep over a table). Correctness at scale only; cost lives
+/// in benchmarks.
 /// </summary>
 public sealed class TransactionScaleTests
 {
