@@ -293,6 +293,9 @@ internal sealed class B2BCall : IClientTransactionUser
         router.Register(this, callee: true);
         ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
         calleeInvite?.Acknowledge(ackToCallee);
+        // From here the stack answers the INVITE's 2xx retransmissions: the call lets go of the transaction and the
+        // request it holds (a response on another leg still finds no match and is hung up as stray).
+        calleeInvite = null;
         await stack.SendStatelessAsync(currentTarget!.Destination, ackToCallee, "ACK");
         if (State == CallState.Ended)
         {

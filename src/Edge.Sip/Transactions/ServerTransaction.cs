@@ -120,6 +120,7 @@ public sealed class ServerTransaction : IDisposable
             // the 2xx is the application's to retransmit.
             State = TransactionState.Accepted;
             stack.Linger(this, reply: null, passesAck: true, stack.Timers.Timeout64);
+            lastResponse = null; // nothing resends it from here, and the dialog may hold this object for the whole call
             return;
         }
 
