@@ -55,12 +55,14 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
         // Via received=) are not made again for every datagram. Bounded: a flood of new senders clears it.
         var address = new SocketAddress(LocalEndPoint.AddressFamily);
         var senders = new Dictionary<SocketAddress, SipEndPoint>();
+        var failures = 0;
         while (!stopping)
         {
             int received;
             try
             {
                 received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
+                failures = 0;
             }
             catch (ObjectDisposedException)
             {
@@ -74,6 +76,18 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
             catch (SocketException) when (stopping)
             {
                 break;
+            }
+            catch (SocketException ex)
+            {
+                // Anything else is logged and the thread goes on receiving; an error that repeats without end stops
+                // this thread instead of spinning on it (the others keep the listener up).
+                LogReceiveFailed(logger, ex.SocketErrorCode);
+                if (++failures >= 1000)
+                {
+                    break;
+                }
+
+                continue;
             }
 
             if (received == 0)
@@ -173,6 +187,9 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "SIP handler failed for a datagram from {Remote}")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string remote);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "UDP receive failed: {Error}")]
+    private static partial void LogReceiveFailed(ILogger logger, SocketError error);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "UDP send to {Remote} failed: {Error}")]
     private static partial void LogSendFailed(ILogger logger, IPEndPoint remote, SocketError error);
