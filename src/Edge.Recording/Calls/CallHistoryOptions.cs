@@ -21,6 +21,13 @@ public sealed class CallHistoryOptions
     /// </summary>
     public int SpoolGatherMilliseconds { get; set; } = 20;
 
+    /// <summary>
+    /// Most spooled events kept in memory for the drainer (<c>CallHistory__SpoolEventsHeld</c>). A fresh segment is
+    /// offered with its events so they are not read back from the file; past this many waiting (a PostgreSQL outage),
+    /// segments are offered by file only and read when their turn comes.
+    /// </summary>
+    public int SpoolEventsHeld { get; set; } = 100_000;
+
     /// <summary>Seconds between attempts to drain the spool while PostgreSQL is failing (<c>CallHistory__RetrySeconds</c>).</summary>
     public int RetrySeconds { get; set; } = 2;
 
@@ -52,6 +59,11 @@ internal sealed class CallHistoryOptionsValidation : IValidateOptions<CallHistor
         if (options.SpoolGatherMilliseconds is < 0 or > 1_000)
         {
             failures.Add($"CallHistory:SpoolGatherMilliseconds must be between 0 and 1000, got {options.SpoolGatherMilliseconds}");
+        }
+
+        if (options.SpoolEventsHeld is < 0 or > 10_000_000)
+        {
+            failures.Add($"CallHistory:SpoolEventsHeld must be between 0 and 10000000, got {options.SpoolEventsHeld}");
         }
 
         if (options.SpoolBatchSize is < 1 or > 100_000)

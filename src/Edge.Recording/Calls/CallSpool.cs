@@ -15,18 +15,16 @@ namespace Calltracking.Edge.Recording.Calls;
 /// after their rows are committed, so a crash at any point loses nothing and a replay writes the same rows again.
 /// A torn last line (a crash mid-write) is skipped on read. While the drainer keeps up, a segment is offered with
 /// its events still in memory, so they are not read back and parsed again; the file is what a crash or a long
-/// PostgreSQL outage falls back to (at most <see cref="MaxEventsHeld"/> events wait in memory).
+/// PostgreSQL outage falls back to (at most <see cref="CallHistoryOptions.SpoolEventsHeld"/> events wait in memory).
 /// </summary>
 public sealed partial class CallSpool : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<SpoolEvent> queue = Channel.CreateUnbounded<SpoolEvent>(new UnboundedChannelOptions { SingleReader = true });
-    /// <summary>Most events kept in memory for segments not yet drained; beyond, the drainer reads the files.</summary>
-    public const int MaxEventsHeld = 100_000;
-
     private readonly Channel<SpoolSegment> sealedSegments = Channel.CreateUnbounded<SpoolSegment>();
     private readonly string directory;
     private readonly int batchSize;
+    private readonly int eventsHeld;
     private readonly TimeSpan gather;
     private readonly ILogger<CallSpool> logger;
     private readonly Task writer;
@@ -38,6 +36,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     {
         directory = options.Value.SpoolDirectory;
         batchSize = options.Value.SpoolBatchSize;
+        eventsHeld = options.Value.SpoolEventsHeld;
         gather = TimeSpan.FromMilliseconds(options.Value.SpoolGatherMilliseconds);
         this.logger = logger;
         Directory.CreateDirectory(directory);
@@ -127,7 +126,7 @@ public sealed partial class CallSpool : IAsyncDisposable
             {
                 await WriteSegmentAsync(path, batch);
                 Interlocked.Add(ref pending, -batch.Count);
-                if (Interlocked.Read(ref held) + batch.Count <= MaxEventsHeld)
+                if (Interlocked.Read(ref held) + batch.Count <= eventsHeld)
                 {
                     // The drainer takes the batch itself (a new list is started); the file stays as the durable copy.
                     Interlocked.Add(ref held, batch.Count);

@@ -14,7 +14,7 @@ public sealed class ServerTransaction : IDisposable
 {
     private readonly SipStack stack;
     private readonly Lock gate = new();
-    // Responses leave in the order the state machine accepted them: a 180 and a 200 handled on two receive loops
+    // Responses leave in the order the state machine accepted them: a 180 and a 200 handled on two receive threads
     // must not overtake each other on the wire.
     private readonly SemaphoreSlim sendOrder = new(1, 1);
     private ITimer? retransmitTimer;

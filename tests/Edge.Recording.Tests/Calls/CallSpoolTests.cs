@@ -78,6 +78,35 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Equal(["started", "ringing", "answered", "ended"], kinds);
     }
 
+    /// <summary>Past the events it may hold in memory, the spool offers segments by file only, and their events still arrive.</summary>
+    [Fact]
+    public async Task Past_the_events_held_in_memory_a_segment_is_offered_by_its_file()
+    {
+        var dir = NewDirectory();
+        var project = await ProjectAsync();
+        var options = Microsoft.Extensions.Options.Options.Create(new CallHistoryOptions { SpoolDirectory = dir, SpoolEventsHeld = 3, SpoolGatherMilliseconds = 1000 });
+        await using var spool = new CallSpool(options, NullLogger<CallSpool>.Instance);
+        foreach (var e in CallEvents(project, Guid.NewGuid(), DateTimeOffset.UtcNow))
+        {
+            spool.Append(e);
+        }
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var segment = await spool.Ready.ReadAsync(wait.Token);
+        Assert.Null(segment.Events); // four events in one segment, three may be held
+        Assert.Equal(["started", "ringing", "answered", "ended"], spool.EventsOf(segment).Select(e => e.Kind));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(10_000_001)]
+    public void Events_held_out_of_range_are_refused_at_start(int events)
+    {
+        var result = new CallHistoryOptionsValidation().Validate(null, new CallHistoryOptions { SpoolDirectory = NewDirectory(), SpoolEventsHeld = events });
+        Assert.True(result.Failed);
+        Assert.Contains("CallHistory:SpoolEventsHeld", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     /// <summary>Group commit: a burst of events within the gather window becomes one fsync'd segment, not one per wake-up.</summary>
     [Fact]
     public async Task A_burst_within_the_gather_window_is_one_segment()
