@@ -247,10 +247,10 @@ public sealed partial class CallRouter : ISipRequestHandler
         if (callee)
         {
             dialogs[call.CalleeKey] = call;
-            if (!calls.ContainsKey(call.Id) && dialogs.TryUpdate(call.CalleeKey, null, call))
+            if (!calls.ContainsKey(call.Id))
             {
                 // Ended while the target answered (a cancel race): the key only lingers, as End leaves the others.
-                endedDialogs.Add(call.CalleeKey);
+                LetLinger(call.CalleeKey, call);
             }
         }
     }
@@ -267,12 +267,16 @@ public sealed partial class CallRouter : ISipRequestHandler
         CallsChanged.Release();
         Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
         // The dialogs' keys stay a while without the call, so late in-dialog requests still get their answer.
-        foreach (var key in (ReadOnlySpan<string>)[call.CarrierKey, call.CalleeKey])
+        LetLinger(call.CarrierKey, call);
+        LetLinger(call.CalleeKey, call);
+    }
+
+    /// <summary>An ended call's dialog key stays for 64·T1 without the call (if the key is still the call's).</summary>
+    private void LetLinger(string key, B2BCall call)
+    {
+        if (dialogs.TryUpdate(key, null, call))
         {
-            if (dialogs.TryUpdate(key, null, call))
-            {
-                endedDialogs.Add(key);
-            }
+            endedDialogs.Add(key);
         }
     }
 

@@ -48,6 +48,9 @@ public sealed class ClientTransaction : IDisposable
 
     public bool IsInvite => Request.Method == "INVITE";
 
+    /// <summary>The kind on the active-transactions gauge.</summary>
+    internal string Kind => IsInvite ? "client_invite" : "client_non_invite";
+
     internal async Task StartAsync()
     {
         if (!Target.IsReliable)

@@ -66,22 +66,13 @@ internal sealed class LingerQueue<T> : IDisposable
 
     private void OnTimer()
     {
-        List<T>? due = null;
-        T? single = null;
+        List<T> due = [];
         lock (gate)
         {
             var now = time.GetTimestamp();
             while (entries.TryPeek(out var head) && head.Due <= now)
             {
-                entries.Dequeue();
-                if (single is null)
-                {
-                    single = head.Entry;
-                }
-                else
-                {
-                    (due ??= []).Add(head.Entry);
-                }
+                due.Add(entries.Dequeue().Entry);
             }
 
             if (entries.TryPeek(out var next) && !disposed)
@@ -95,17 +86,9 @@ internal sealed class LingerQueue<T> : IDisposable
             }
         }
 
-        if (single is not null)
+        foreach (var entry in due)
         {
-            expire(single);
-        }
-
-        if (due is not null)
-        {
-            foreach (var entry in due)
-            {
-                expire(entry);
-            }
+            expire(entry);
         }
     }
 

@@ -43,6 +43,9 @@ public sealed class ServerTransaction : IDisposable
 
     public bool IsInvite => Request.Method == "INVITE";
 
+    /// <summary>The kind on the active-transactions gauge.</summary>
+    internal string Kind => IsInvite ? "server_invite" : "server_non_invite";
+
     public TransactionState State { get; private set; }
 
     public int LastStatusCode { get; private set; }

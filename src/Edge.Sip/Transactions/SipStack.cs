@@ -38,6 +38,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             TimeSpan.FromMilliseconds(this.options.T2Milliseconds),
             TimeSpan.FromMilliseconds(this.options.T4Milliseconds));
         handler = new OptionsResponder();
+        AdvertisedHostPort = "127.0.0.1:5060"; // until the transports are up
         foreach (var length in new[] { Timers.T4, Timers.Timeout64, Timers.TimerD })
         {
             if (!lingerQueues.ContainsKey(length))
@@ -69,14 +70,15 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     public string AdvertisedHostPort
     {
         get;
+        [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(contacts))]
         private set
         {
             field = value;
             contacts = [$"<sip:edge@{value};transport=udp>", $"<sip:edge@{value};transport=tcp>"];
         }
-    } = "127.0.0.1:5060";
+    }
 
-    private string[] contacts = ["<sip:edge@127.0.0.1:5060;transport=udp>", "<sip:edge@127.0.0.1:5060;transport=tcp>"];
+    private string[] contacts;
 
     /// <summary>This edge's Contact value for a dialog on <paramref name="transport"/> (made once, not per message).</summary>
     public string Contact(SipTransportKind transport) => contacts[transport == SipTransportKind.Tcp ? 1 : 0];
@@ -256,7 +258,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
-        Metrics.TransactionStarted(transaction.IsInvite ? "server_invite" : "server_non_invite");
+        Metrics.TransactionStarted(transaction.Kind);
         if (request.Method == "CANCEL")
         {
             OnCancel(transaction);
@@ -379,7 +381,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             ?? throw new InvalidOperationException($"the edge built an invalid request: {error?.Reason}");
         var transaction = new ClientTransaction(this, parsed.TopVia!.Branch ?? string.Empty, parsed, bytes, target, user);
         clientTransactions[transaction.Key] = transaction;
-        Metrics.TransactionStarted(transaction.IsInvite ? "client_invite" : "client_non_invite");
+        Metrics.TransactionStarted(transaction.Kind);
         Metrics.Request("out", parsed.Method);
         created?.Invoke(transaction);
         await transaction.StartAsync();
@@ -414,12 +416,12 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// and <paramref name="reply"/> stay, and the transaction itself is no longer the stack's to keep.
     /// </summary>
     internal void Linger(ServerTransaction transaction, byte[]? reply, bool passesAck, TimeSpan length) =>
-        Linger(serverTransactions, lingeringServer, transaction, transaction.Key, transaction.IsInvite ? "server_invite" : "server_non_invite",
+        Linger(serverTransactions, lingeringServer, transaction, transaction.Key, transaction.Kind,
             transaction.Request.Method, reply, transaction.ResponseTarget, passesAck, length);
 
     /// <summary>The client transaction is final: for <paramref name="length"/> only its key and the ACK to send again stay.</summary>
     internal void Linger(ClientTransaction transaction, byte[]? ack, TimeSpan length) =>
-        Linger(clientTransactions, lingeringClient, transaction, transaction.Key, transaction.IsInvite ? "client_invite" : "client_non_invite",
+        Linger(clientTransactions, lingeringClient, transaction, transaction.Key, transaction.Kind,
             transaction.Request.Method, ack, transaction.Target, passesAck: false, length);
 
     private void Linger<T>(ConcurrentDictionary<string, T> live, ConcurrentDictionary<string, LingeringTransaction> lingering, T transaction,
@@ -428,11 +430,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     {
         if (length <= TimeSpan.Zero)
         {
-            if (live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
-            {
-                Metrics.TransactionEnded(kind);
-            }
-
+            End(live, key, transaction, kind);
             return;
         }
 
@@ -458,19 +456,17 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
     }
 
-    internal void Remove(ServerTransaction transaction)
-    {
-        if (serverTransactions.TryRemove(new KeyValuePair<string, ServerTransaction>(transaction.Key, transaction)))
-        {
-            Metrics.TransactionEnded(transaction.IsInvite ? "server_invite" : "server_non_invite");
-        }
-    }
+    internal void Remove(ServerTransaction transaction) => End(serverTransactions, transaction.Key, transaction, transaction.Kind);
 
-    internal void Remove(ClientTransaction transaction)
+    internal void Remove(ClientTransaction transaction) => End(clientTransactions, transaction.Key, transaction, transaction.Kind);
+
+    /// <summary>Takes a live transaction out of its table and off the gauge, if it is still there.</summary>
+    private void End<T>(ConcurrentDictionary<string, T> live, string key, T transaction, string kind)
+        where T : class
     {
-        if (clientTransactions.TryRemove(new KeyValuePair<string, ClientTransaction>(transaction.Key, transaction)))
+        if (live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
         {
-            Metrics.TransactionEnded(transaction.IsInvite ? "client_invite" : "client_non_invite");
+            Metrics.TransactionEnded(kind);
         }
     }
 

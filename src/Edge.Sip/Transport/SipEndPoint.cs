@@ -15,8 +15,5 @@ public readonly record struct SipEndPoint(SipTransportKind Transport, IPEndPoint
 
     public string TransportName => Transport == SipTransportKind.Tcp ? "TCP" : "UDP";
 
-    /// <summary>The transport as a URI's <c>transport=</c> parameter writes it.</summary>
-    public string TransportParameter => Transport == SipTransportKind.Tcp ? "tcp" : "udp";
-
     public override string ToString() => $"{TransportName.ToLowerInvariant()}:{Address}";
 }
