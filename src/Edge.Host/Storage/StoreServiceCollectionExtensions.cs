@@ -31,6 +31,9 @@ public static class StoreServiceCollectionExtensions
     /// The edge sends the same few statements all day (route lookups, call records, leases restored), so Npgsql
     /// prepares a statement on a connection once it has run there twice: PostgreSQL then skips parsing and
     /// planning it. A connection string that sets <c>Max Auto Prepare</c> itself keeps its value (0 turns this off).
+    /// A connection goes back to the pool without a reset (<c>No Reset On Close</c>): the edge keeps no session state
+    /// (the migrations' advisory lock is released by the migrations), and the reset was five extra statements per
+    /// checkout, about one for every thirteen calls. A connection string that names the setting keeps its value.
     /// </summary>
     internal static NpgsqlDataSource CreateDataSource(string connectionString)
     {
@@ -40,6 +43,12 @@ public static class StoreServiceCollectionExtensions
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
         }
 
         return builder.Build();

@@ -19,12 +19,13 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     /// The totals triggers are statement-level, so they too run once per segment instead of once per event. Every
     /// statement is idempotent, so replaying a segment changes nothing.
     /// </summary>
-    public async Task ApplyAsync(IReadOnlyList<SpoolEvent> events, CancellationToken cancellationToken)
+    /// <returns>The webhook deliveries queued (0 when no script of these calls has a webhook).</returns>
+    public async Task<int> ApplyAsync(IReadOnlyList<SpoolEvent> events, CancellationToken cancellationToken)
     {
         var changes = CallChange.Fold(events);
         if (changes.Count == 0)
         {
-            return;
+            return 0;
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -33,10 +34,11 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         var started = changes.Where(c => c.Started is not null).ToList();
         var later = changes.Where(c => c.Started is null).ToList();
         var ended = changes.Where(c => c.Ended is not null).Select(c => c.CallId).ToArray();
+        var webhookCommands = new List<NpgsqlBatchCommand>(2);
         if (started.Count > 0)
         {
             batch.BatchCommands.Add(InsertCalls(started));
-            batch.BatchCommands.Add(Command(
+            batch.BatchCommands.Add(Queue(webhookCommands, Command(
                 """
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
                 SELECT s.project_id, u.id, 'start', s.integration->'webhook_start'->>'url'
@@ -44,7 +46,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                 WHERE coalesce(s.integration->'webhook_start'->>'url', '') <> ''
                 ON CONFLICT (call_id, event) DO NOTHING
                 """,
-                Array(started, c => c.CallId, NpgsqlDbType.Uuid), Array(started, c => c.Started!.ScriptId, NpgsqlDbType.Bigint)));
+                Array(started, c => c.CallId, NpgsqlDbType.Uuid), Array(started, c => c.Started!.ScriptId, NpgsqlDbType.Bigint))));
         }
 
         if (later.Count > 0)
@@ -54,18 +56,25 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
 
         if (ended.Length > 0)
         {
-            batch.BatchCommands.Add(Command(
+            batch.BatchCommands.Add(Queue(webhookCommands, Command(
                 """
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
                 SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM calls c JOIN scripts s ON s.id = c.script_id
                 WHERE c.id = ANY($1::uuid[]) AND coalesce(s.integration->'webhook'->>'url', '') <> ''
                 ON CONFLICT (call_id, event) DO NOTHING
                 """,
-                new NpgsqlParameter { Value = ended, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid }));
+                new NpgsqlParameter { Value = ended, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid })));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return webhookCommands.Sum(c => c.RecordsAffected);
+
+        static NpgsqlBatchCommand Queue(List<NpgsqlBatchCommand> webhooks, NpgsqlBatchCommand command)
+        {
+            webhooks.Add(command);
+            return command;
+        }
     }
 
     /// <summary>New calls; the cost comes from the script, the durations from the events folded in.</summary>

@@ -28,6 +28,8 @@ public sealed partial class CallSpool : IAsyncDisposable
     private readonly TimeSpan gather;
     private readonly ILogger<CallSpool> logger;
     private readonly Task writer;
+    private readonly ArrayBufferWriter<byte> segmentBuffer = new(64 * 1024);
+    private readonly Utf8JsonWriter segmentJson;
     private long sequence;
     private long pending;
     private long held;
@@ -39,6 +41,7 @@ public sealed partial class CallSpool : IAsyncDisposable
         eventsHeld = options.Value.SpoolEventsHeld;
         gather = TimeSpan.FromMilliseconds(options.Value.SpoolGatherMilliseconds);
         this.logger = logger;
+        segmentJson = new Utf8JsonWriter(segmentBuffer);
         Directory.CreateDirectory(directory);
         foreach (var existing in Segments())
         {
@@ -148,25 +151,24 @@ public sealed partial class CallSpool : IAsyncDisposable
         }
     }
 
-    private static async Task WriteSegmentAsync(string path, List<SpoolEvent> batch)
+    private async Task WriteSegmentAsync(string path, List<SpoolEvent> batch)
     {
-        // Events are serialised straight to UTF-8 in one reused buffer: no string per event, no builder, no copy.
-        var buffer = new ArrayBufferWriter<byte>(batch.Count * 384);
-        await using (var json = new Utf8JsonWriter(buffer))
+        // Events are serialised straight to UTF-8: no string per event, no builder, no copy. The buffer and the JSON
+        // writer belong to the single write loop and are kept from segment to segment, so a segment costs no buffer
+        // of its own (a full one is past the large-object threshold, whose churn started full collections).
+        segmentBuffer.ResetWrittenCount();
+        foreach (var e in batch)
         {
-            foreach (var e in batch)
-            {
-                JsonSerializer.Serialize(json, e, Json);
-                json.Flush();
-                json.Reset();
-                buffer.Write("\n"u8);
-            }
+            segmentJson.Reset(segmentBuffer);
+            JsonSerializer.Serialize(segmentJson, e, Json);
+            segmentJson.Flush();
+            segmentBuffer.Write("\n"u8);
         }
 
         var temp = path + ".tmp";
         await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
         {
-            await stream.WriteAsync(buffer.WrittenMemory);
+            await stream.WriteAsync(segmentBuffer.WrittenMemory);
             stream.Flush(flushToDisk: true);
         }
 
@@ -201,6 +203,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     {
         queue.Writer.TryComplete();
         await writer;
+        await segmentJson.DisposeAsync();
         sealedSegments.Writer.TryComplete();
     }
 

@@ -38,10 +38,14 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
         {
             try
             {
-                await store.ApplyAsync(events, stoppingToken);
+                var queued = await store.ApplyAsync(events, stoppingToken);
                 File.Delete(segment.Path);
                 drained.Add(events.Count);
-                webhooks?.Wake();
+                if (queued > 0)
+                {
+                    // Only new deliveries wake the dispatcher; retries are on its own clock.
+                    webhooks?.Wake();
+                }
                 return;
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)

@@ -34,4 +34,24 @@ public sealed class DataSourceTests
 
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_prepared_statements"));
     }
+
+    [Fact]
+    public async Task A_pooled_connection_is_handed_back_without_a_reset_unless_the_connection_string_asks_for_one()
+    {
+        // A session setting survives the trip through the pool only when nothing resets the connection on close.
+        Assert.Equal("off", await SettingAfterReturnAsync(await PostgresServer.Instance.CreateDatabaseAsync("noreset")));
+        Assert.Equal("on", await SettingAfterReturnAsync(await PostgresServer.Instance.CreateDatabaseAsync("reset") + ";No Reset On Close=false"));
+
+        static async Task<string> SettingAfterReturnAsync(string connectionString)
+        {
+            await using var dataSource = StoreServiceCollectionExtensions.CreateDataSource(connectionString + ";Maximum Pool Size=1");
+            await using (var first = await dataSource.OpenConnectionAsync())
+            {
+                await first.ExecuteAsync("SET enable_seqscan = off");
+            }
+
+            await using var second = await dataSource.OpenConnectionAsync();
+            return (await second.ExecuteScalarAsync<string>("SHOW enable_seqscan"))!;
+        }
+    }
 }
