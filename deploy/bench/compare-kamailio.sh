@@ -19,7 +19,8 @@
 #   STOP_FAIL_PCT  no higher step for a proxy failing more    [5]
 #   OUT            run directory                             [/tmp/edge-vs-kamailio-<time>]
 #   PROXIES        which proxies run (e.g. "edge" alone)     ["kamailio edge"]
-# Output: the table on stdout and in $OUT/summary.md; per step SIPp's files, the capture and the edge's /metrics before and after.
+# Output: the table on stdout and in $OUT/summary.md, which adds the edge's allocation, GC and thread-pool work per
+# step (deploy/bench/runtime.py); per step SIPp's files, the capture and the edge's /metrics before and after.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -245,8 +246,9 @@ KAM_MAX=$(best kamailio); EDGE_MAX=$(best edge)
   echo
   echo "max calls/s with < 0.1 % failed (and >= 95 % of the step's target reached): edge $EDGE_MAX, kamailio $KAM_MAX;" \
     "edge/kamailio = $(awk -v e="$EDGE_MAX" -v k="$KAM_MAX" 'BEGIN { if (k > 0) printf "%.2f", e / k; else print "-" }')"
+  if runs edge; then echo; echo "the edge's runtime per step (deploy/bench/runtime.py):"; echo; python3 "$HERE/runtime.py" "$OUT"; fi
   echo
   echo "$(cat "$OUT/env.txt" | tr '\n' ';')"
   echo "files: $OUT"
 } > "$OUT/summary.md"
-tail -n 5 "$OUT/summary.md"
+tail -n 12 "$OUT/summary.md"
