@@ -33,9 +33,10 @@ public sealed class CallEventsRecorder(CallSpool spool) : ICallEvents
         });
     }
 
-    public void OnRinging(CallRinging e) => spool.Append(new SpoolEvent { Kind = "ringing", CallId = e.CallId, At = e.At });
+    // The end repeats both times (CallEnded.RingingAt/AnsweredAt), so these two only matter when they share a segment with the start.
+    public void OnRinging(CallRinging e) => spool.Append(new SpoolEvent { Kind = "ringing", CallId = e.CallId, At = e.At, RepeatedAtEnd = true });
 
-    public void OnAnswered(CallAnswered e) => spool.Append(new SpoolEvent { Kind = "answered", CallId = e.CallId, At = e.At });
+    public void OnAnswered(CallAnswered e) => spool.Append(new SpoolEvent { Kind = "answered", CallId = e.CallId, At = e.At, RepeatedAtEnd = true });
 
     public void OnEnded(CallEnded e) => spool.Append(new SpoolEvent
     {
@@ -45,5 +46,7 @@ public sealed class CallEventsRecorder(CallSpool spool) : ICallEvents
         Status = e.Status.ToString(),
         SipCode = e.SipCode,
         Reason = e.Reason,
+        RingingAt = e.RingingAt,
+        AnsweredAt = e.AnsweredAt,
     });
 }

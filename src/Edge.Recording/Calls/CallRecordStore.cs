@@ -12,7 +12,9 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     /// Applies a segment's events in one transaction, with at most four statements whatever the number of calls:
     /// <list type="number">
     /// <item>the new calls, each with whatever later events the segment already holds for it;</item>
-    /// <item>the changes to calls that started in an earlier segment;</item>
+    /// <item>the ends of calls that started in an earlier segment, with their ringing and answer times, which the end
+    /// repeats (a ringing or answer in a segment of its own is not written: nothing reads those times before the end,
+    /// so a call costs an insert and one update however its events fall into segments);</item>
     /// <item>the start webhooks;</item>
     /// <item>the end webhooks.</item>
     /// </list>
@@ -32,7 +34,9 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
         var started = changes.Where(c => c.Started is not null).ToList();
-        var later = changes.Where(c => c.Started is null).ToList();
+        // A call that started in an earlier segment is written again only when it ends here, or when this segment holds
+        // a ringing or answer its end will not repeat (segments written before ends carried those times).
+        var later = changes.Where(c => c.Started is null && (c.Ended is not null || c.HasUnrepeated)).ToList();
         var ended = changes.Where(c => c.Ended is not null).Select(c => c.CallId).ToArray();
         var webhookCommands = new List<NpgsqlBatchCommand>(2);
         if (started.Count > 0)
@@ -168,7 +172,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     private static NpgsqlParameter Array<T>(List<CallChange> calls, Func<CallChange, T> value, NpgsqlDbType type) =>
         new() { Value = calls.Select(value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type };
 
-    /// <summary>One call's events within a segment, folded: the start, the first ringing and answer, the last end.</summary>
+    /// <summary>One call's events within a segment, folded: the start, the first ringing and answer (from their events or repeated by the end), the last end.</summary>
     private sealed class CallChange(Guid callId)
     {
         public Guid CallId { get; } = callId;
@@ -180,6 +184,9 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         public DateTime? AnsweredAt { get; private set; }
 
         public SpoolEvent? Ended { get; private set; }
+
+        /// <summary>A ringing or answer whose time the end will not repeat.</summary>
+        public bool HasUnrepeated { get; private set; }
 
         public static List<CallChange> Fold(IReadOnlyList<SpoolEvent> events)
         {
@@ -205,12 +212,16 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                         break;
                     case "ringing":
                         change.RingingAt ??= e.At.UtcDateTime;
+                        change.HasUnrepeated |= e.RepeatedAtEnd != true;
                         break;
                     case "answered":
                         change.AnsweredAt ??= e.At.UtcDateTime;
+                        change.HasUnrepeated |= e.RepeatedAtEnd != true;
                         break;
                     default:
                         change.Ended = e;
+                        change.RingingAt ??= e.RingingAt?.UtcDateTime;
+                        change.AnsweredAt ??= e.AnsweredAt?.UtcDateTime;
                         break;
                 }
             }

@@ -24,4 +24,17 @@ public sealed record SpoolEvent
     public string? Status { get; init; }
     public int? SipCode { get; init; }
     public string? Reason { get; init; }
+
+    /// <summary>On an end: when the call first rang and when it was answered, repeated from those events.</summary>
+    public DateTimeOffset? RingingAt { get; init; }
+
+    /// <inheritdoc cref="RingingAt"/>
+    public DateTimeOffset? AnsweredAt { get; init; }
+
+    /// <summary>
+    /// On a ringing or answered event: the call's end will repeat this time, so the event need not be written on its
+    /// own (nothing reads those times before the end). Null in segments from before the end carried them: those are
+    /// written as they come.
+    /// </summary>
+    public bool? RepeatedAtEnd { get; init; }
 }

@@ -45,6 +45,8 @@ internal sealed class B2BCall : IClientTransactionUser
     private long carrierCseq;
     private bool ringing;
     private MediaSession? media;
+    private long ringingTicks;
+    private long answeredTicks;
 
     public B2BCall(CallRouter router, SipStack stack, ServerTransaction invite, RouteDecision route, IEnumerable<CallTarget> targets, string? callerRaw)
     {
@@ -95,6 +97,12 @@ internal sealed class B2BCall : IClientTransactionUser
     public SipUri? CalleeRemoteTarget { get; private set; }
 
     public CallState State { get; private set; } = CallState.Trying;
+
+    /// <summary>When the callee first rang; repeated in the end event. Kept as UTC ticks so the end, on another thread, reads it whole.</summary>
+    public DateTimeOffset? RingingAt => Instant(ref ringingTicks);
+
+    /// <summary>When the callee answered; repeated in the end event.</summary>
+    public DateTimeOffset? AnsweredAt => Instant(ref answeredTicks);
 
     public string CarrierCallId { get; }
 
@@ -218,7 +226,9 @@ internal sealed class B2BCall : IClientTransactionUser
         {
             ringing = true;
             router.Metrics.FirstResponse(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
-            router.Events.OnRinging(new CallRinging(Id, stack.Time.GetUtcNow()));
+            var ringingAt = stack.Time.GetUtcNow();
+            Volatile.Write(ref ringingTicks, ringingAt.UtcTicks);
+            router.Events.OnRinging(new CallRinging(Id, ringingAt));
         }
 
         _ = Invite.SendAsync(CarrierResponse(response).ToArray(), response.StatusCode);
@@ -311,6 +321,7 @@ internal sealed class B2BCall : IClientTransactionUser
         }
 
         var answeredAt = stack.Time.GetUtcNow();
+        Volatile.Write(ref answeredTicks, answeredAt.UtcTicks);
         router.Events.OnAnswered(new CallAnswered(Id, answeredAt));
         if (media is not null)
         {
@@ -738,6 +749,8 @@ internal sealed class B2BCall : IClientTransactionUser
             }
         }
     }
+
+    private static DateTimeOffset? Instant(ref long ticks) => Volatile.Read(ref ticks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 }
 
 internal enum CallState

@@ -265,7 +265,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         call.Release();
         Metrics.Ended(status, call.Route.Redirect);
         CallsChanged.Release();
-        Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason));
+        Events.OnEnded(new CallEnded(call.Id, stack.Time.GetUtcNow(), status, sipCode, reason) { RingingAt = call.RingingAt, AnsweredAt = call.AnsweredAt });
         // The dialogs' keys stay a while without the call, so late in-dialog requests still get their answer.
         LetLinger(call.CarrierKey, call);
         LetLinger(call.CalleeKey, call);

@@ -22,4 +22,11 @@ public sealed record CallAnswered(Guid CallId, DateTimeOffset At);
 /// <summary>The call ended. Durations derive from the timestamps of the call's events.</summary>
 /// <param name="SipCode">The final SIP status that decided <paramref name="Status"/>, when one did.</param>
 /// <param name="Reason">A short human-readable reason (e.g. "callee hung up", "ring timeout").</param>
-public sealed record CallEnded(Guid CallId, DateTimeOffset At, CallStatus Status, int? SipCode, string? Reason);
+public sealed record CallEnded(Guid CallId, DateTimeOffset At, CallStatus Status, int? SipCode, string? Reason)
+{
+    /// <summary>When the call first rang (the time <see cref="CallRinging"/> carried); null when it never did.</summary>
+    public DateTimeOffset? RingingAt { get; init; }
+
+    /// <summary>When the call was answered (the time <see cref="CallAnswered"/> carried); null when it was not.</summary>
+    public DateTimeOffset? AnsweredAt { get; init; }
+}

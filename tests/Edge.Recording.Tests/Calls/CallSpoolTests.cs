@@ -16,16 +16,22 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
 
     private static string NewDirectory() => Directory.CreateTempSubdirectory("edge-spool-test").FullName;
 
-    private static IEnumerable<SpoolEvent> CallEvents(long project, Guid id, DateTimeOffset start, string status = "ANSWER")
+    /// <summary>A call's four events (three when not answered). With <paramref name="endRepeats"/> they are as the recorder writes them now: the end repeats the ringing and answer times; without, as segments from before that were.</summary>
+    private static IEnumerable<SpoolEvent> CallEvents(long project, Guid id, DateTimeOffset start, string status = "ANSWER", bool endRepeats = false)
     {
+        var answered = status == "ANSWER";
         yield return new SpoolEvent { Kind = "started", CallId = id, At = start, ProjectId = project, Callee = "74951234567", Caller = "79161234567", VisitId = "100001", Marker = "direct", Confidence = "exclusive" };
-        yield return new SpoolEvent { Kind = "ringing", CallId = id, At = start.AddSeconds(2) };
-        if (status == "ANSWER")
+        yield return new SpoolEvent { Kind = "ringing", CallId = id, At = start.AddSeconds(2), RepeatedAtEnd = endRepeats ? true : null };
+        if (answered)
         {
-            yield return new SpoolEvent { Kind = "answered", CallId = id, At = start.AddSeconds(7) };
+            yield return new SpoolEvent { Kind = "answered", CallId = id, At = start.AddSeconds(7), RepeatedAtEnd = endRepeats ? true : null };
         }
 
-        yield return new SpoolEvent { Kind = "ended", CallId = id, At = start.AddSeconds(67), Status = status, SipCode = status == "ANSWER" ? null : 486 };
+        yield return new SpoolEvent
+        {
+            Kind = "ended", CallId = id, At = start.AddSeconds(67), Status = status, SipCode = answered ? null : 486,
+            RingingAt = endRepeats ? start.AddSeconds(2) : null, AnsweredAt = endRepeats && answered ? start.AddSeconds(7) : null,
+        };
     }
 
     private async Task<long> ProjectAsync() => (await new ProjectStore(stores.DataSource).CreateAsync("spool", CancellationToken.None)).ProjectId;
@@ -175,17 +181,21 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
     /// same row, and the per-status totals must count it once, as ANSWER.
     /// </summary>
     [Theory]
-    [InlineData("1111")]
-    [InlineData("1222")]
-    [InlineData("1123")]
-    [InlineData("1233")]
-    public async Task A_call_split_over_segments_in_any_way_gives_the_same_row(string segmentOfEach)
+    [InlineData("1111", false)]
+    [InlineData("1222", false)]
+    [InlineData("1123", false)]
+    [InlineData("1233", false)]
+    [InlineData("1111", true)]
+    [InlineData("1222", true)]
+    [InlineData("1123", true)]
+    [InlineData("1233", true)]
+    public async Task A_call_split_over_segments_in_any_way_gives_the_same_row(string segmentOfEach, bool endRepeats)
     {
         var store = new CallRecordStore(stores.DataSource);
         var project = await ProjectAsync();
         var start = DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
         var ids = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid()).ToList();
-        var events = ids.Select(id => CallEvents(project, id, start).ToList()).ToList();
+        var events = ids.Select(id => CallEvents(project, id, start, endRepeats: endRepeats).ToList()).ToList();
         for (var segment = '1'; segment <= '3'; segment++)
         {
             // Every segment holds the five calls' events of that segment, interleaved as they would arrive.
@@ -205,6 +215,35 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         await using var connection = await stores.DataSource.OpenConnectionAsync();
         var totals = (await connection.QueryAsync<(string Status, long N)>("SELECT status, n FROM call_totals WHERE project_id = @project AND n <> 0", new { project })).ToList();
         Assert.Equal(("ANSWER", 5L), Assert.Single(totals));
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task A_ringing_and_answer_that_the_end_repeats_are_written_with_the_end_not_on_their_own(bool endRepeats, bool writtenAlone)
+    {
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        var start = DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var events = CallEvents(project, id, start, endRepeats: endRepeats).ToList();
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        const string Version = "SELECT xmin::text || '/' || coalesce(answered_at::text, '-') FROM calls WHERE id = @id";
+
+        await store.ApplyAsync(events[..1], CancellationToken.None);
+        var afterStart = await connection.ExecuteScalarAsync<string>(Version, new { id });
+        await store.ApplyAsync(events[1..3], CancellationToken.None);
+        var afterAnswer = await connection.ExecuteScalarAsync<string>(Version, new { id });
+
+        // The row version (xmin) changes only when the segment's ringing and answer were written on their own.
+        Assert.Equal(writtenAlone, afterAnswer != afterStart);
+        await store.ApplyAsync(events[3..], CancellationToken.None);
+        var row = await store.GetAsync(project, id, CancellationToken.None);
+        Assert.Equal("ANSWER", row!.Status);
+        Assert.Equal(67, row.Duration);
+        Assert.Equal(7, row.WaitingTime);
+        Assert.Equal(60, row.AnswerDuration);
+        Assert.Equal(start.AddSeconds(7).UtcDateTime, await connection.ExecuteScalarAsync<DateTime>("SELECT answered_at FROM calls WHERE id = @id", new { id }));
     }
 
     [Fact]
