@@ -15,7 +15,8 @@
 #   RATES          calls/s per step                         ["200 500 1000 2000 3000"]
 #   STEP_SECS      seconds of call creation per step         [10]   (calls per step = rate x STEP_SECS)
 #   HOLD_MS        ACK -> BYE                                [1000]
-#   CAP_SECS       seconds captured per step, from 3 s in     [2]
+#   CAP_SECS       seconds captured per step, from 3 s in     [STEP_SECS - 4: the step but its first 3 s and last 1 s, so
+#                  the latency percentiles cover several GC cycles instead of a 2 s slice that may or may not hold one]
 #   STOP_FAIL_PCT  no higher step for a proxy failing more    [5]
 #   OUT            run directory                             [/tmp/edge-vs-kamailio-<time>]
 #   PROXIES        which proxies run (e.g. "edge" alone)     ["kamailio edge"]
@@ -27,7 +28,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 RATES=${RATES:-"200 500 1000 2000 3000"}
 STEP_SECS=${STEP_SECS:-10}
 HOLD_MS=${HOLD_MS:-1000}
-CAP_SECS=${CAP_SECS:-2}
+CAP_SECS=${CAP_SECS:-$(( ${STEP_SECS} > 6 ? ${STEP_SECS} - 4 : 2 ))}
 STOP_FAIL_PCT=${STOP_FAIL_PCT:-5}
 OUT=${OUT:-/tmp/edge-vs-kamailio-$(date +%Y%m%d-%H%M%S)}
 PROXIES=${PROXIES:-"kamailio edge"}
