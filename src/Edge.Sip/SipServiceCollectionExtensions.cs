@@ -62,7 +62,8 @@ internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHan
 
     /// <summary>
     /// Graceful shutdown: new INVITEs and OPTIONS get 503 (carriers move traffic to other edges), calls in progress
-    /// may finish until the drain timeout, then the rest are hung up with BYE so their records end properly.
+    /// may finish until the drain timeout, then the rest are ended so their records end properly: answered ones with
+    /// BYE on both sides, ringing ones with 503 to the carrier and CANCEL to the target (status CONGESTION).
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -75,9 +76,12 @@ internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHan
                 await router.CallsChanged.WaitAsync(TimeSpan.FromMilliseconds(250), CancellationToken.None);
             }
 
+            // Ending a call takes it off the table at once, so whether any were left is read before: their BYEs and
+            // CANCELs need the transports open a little longer, for the answers to arrive and a target's 487 to get
+            // its ACK from the INVITE transaction.
+            var left = router.ActiveCalls;
             await router.HangUpAllAsync("edge shutting down");
-            // Let the BYEs leave and their answers arrive before the transports close.
-            await Task.Delay(TimeSpan.FromMilliseconds(router.ActiveCalls > 0 ? 500 : 0), time, CancellationToken.None);
+            await Task.Delay(TimeSpan.FromMilliseconds(left > 0 ? 500 : 0), time, CancellationToken.None);
         }
 
         await stack.DisposeAsync();

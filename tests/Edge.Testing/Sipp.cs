@@ -66,7 +66,41 @@ public sealed class Sipp : IDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (remote is null)
+        {
+            // A SIPp that answers (a PBX, a gateway) must be listening before anyone sends to it: on a busy machine it
+            // can take longer to bind its port than the edge takes to forward the first INVITE, which the kernel would
+            // then refuse (ICMP port unreachable) and the edge rightly treat as an unreachable target.
+            WaitBound(process, localPort, tcp: transport.StartsWith('t'));
+        }
+
         return new Sipp(process, directory, localPort);
+    }
+
+    /// <summary>Waits (up to 10 s) until a socket is bound to the port on loopback: UDP, or TCP listening (from /proc/net).</summary>
+    private static void WaitBound(Process process, int port, bool tcp)
+    {
+        var local = string.Concat(":", port.ToString("X4", CultureInfo.InvariantCulture), " ");
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+        while (Stopwatch.GetTimestamp() < deadline && !process.HasExited)
+        {
+            foreach (var table in tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : new[] { "/proc/net/udp", "/proc/net/udp6" })
+            {
+                if (File.Exists(table) && File.ReadLines(table).Skip(1).Any(line => IsBound(line, local, tcp)))
+                {
+                    return;
+                }
+            }
+
+            Thread.Sleep(20);
+        }
+    }
+
+    // A /proc/net line: "sl local_address rem_address st ..."; the local address ends with ":PORT" in hex; TCP's listening state is 0A.
+    private static bool IsBound(string line, string local, bool tcp)
+    {
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 3 && (fields[1] + " ").EndsWith(local, StringComparison.Ordinal) && (!tcp || fields[3] == "0A");
     }
 
     /// <summary>Waits for SIPp to finish; returns its exit code (0: every call succeeded) and its error log.</summary>

@@ -631,17 +631,30 @@ internal sealed class B2BCall : IClientTransactionUser
         await stack.SendRequestAsync(bye, transaction.Target, router.Discard);
     }
 
-    /// <summary>Ends an answered call from the edge's side (idle media, shutdown): BYE to both legs.</summary>
+    /// <summary>Ends a call from the edge's side (idle media, shutdown): an answered one with BYE to both legs, one still ringing with 503 to the carrier and CANCEL to the target.</summary>
     public async Task HangUpAsync(string reason)
     {
+        bool answered;
         lock (gate)
         {
-            if (State != CallState.Answered)
+            if (State is not (CallState.Answered or CallState.Trying or CallState.Ringing))
             {
                 return;
             }
 
-            State = CallState.Ended;
+            answered = State == CallState.Answered;
+            State = answered ? CallState.Ended : CallState.Cancelling;
+        }
+
+        if (!answered)
+        {
+            // Not answered yet: the carrier gets 503 (it may route the call elsewhere), the target a CANCEL, and the
+            // record ends as a failure on the edge's side instead of staying in progress.
+            ringTimer?.Dispose();
+            await Invite.SendAsync(Invite.CreateResponse(503, "Service Unavailable", CarrierToTag).Add(SipHeaderNames.Reason, $"SIP;cause=503;text=\"{reason}\"").ToArray(), 503);
+            await CancelCalleeAsync();
+            router.End(this, CallOutcome.FromFinalResponse(503), 503, reason);
+            return;
         }
 
         StopRetransmissions();

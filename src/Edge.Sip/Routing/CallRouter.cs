@@ -78,6 +78,9 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     public int ActiveCalls => calls.Count;
 
+    /// <summary>Calls in progress that the target has answered (a walk over the calls: for tests and the status page, not the SIP path).</summary>
+    public int AnsweredCalls => calls.Values.Count(c => c.State == CallState.Answered);
+
     /// <summary>True after a shutdown signal: new calls and OPTIONS get 503.</summary>
     public bool Draining { get; private set; }
 
@@ -292,7 +295,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     {
     }
 
-    /// <summary>Hangs up every answered call (shutdown).</summary>
+    /// <summary>Ends every call (shutdown): answered ones with BYE on both sides, ringing ones with 503 to the carrier and CANCEL to the target.</summary>
     public async Task HangUpAllAsync(string reason)
     {
         foreach (var call in calls.Values)

@@ -162,12 +162,11 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: Call(number));
         var router = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Routing.CallRouter>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (router.ActiveCalls == 0 && DateTime.UtcNow < deadline)
+        while (router.AnsweredCalls == 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        await Task.Delay(500);
         var project = edge.Project;
         edge.Dispose();
 
@@ -192,6 +191,47 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         }
 
         Assert.Equal("ANSWER", Assert.Single(rows).Status);
+    }
+
+    [Fact]
+    public async Task Shutdown_ends_a_ringing_call_with_503_to_the_carrier_and_cancel_to_the_target()
+    {
+        var pbxPort = FreePort.Udp();
+        var spool = Directory.CreateTempSubdirectory("edge-drain-ringing-spool").FullName;
+        var edge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:DrainTimeoutSeconds"] = "1", ["CallHistory:SpoolDirectory"] = spool }, pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"drain ringing\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000010\"}}}");
+        using var pbx = Sipp.Start(Scenarios.PbxRingingUntilCancelNoAck, remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierExpecting(503), edge.SipAddress, keys: Call(number));
+        var router = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Routing.CallRouter>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (router.ActiveCalls == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var project = edge.Project;
+        edge.Dispose();
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        using var restarted = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["CallHistory:SpoolDirectory"] = spool });
+        var calls = restarted.Services.GetRequiredService<Calltracking.Edge.Recording.Calls.CallRecordStore>();
+        var query = Calltracking.Shared.Filters.ListQuery.Parse(null, Calltracking.Shared.Filters.FilterParser.For(), "c.started_at DESC");
+        var ended = DateTime.UtcNow.AddSeconds(10);
+        IReadOnlyList<Calltracking.Edge.Recording.Calls.CallRow> rows = [];
+        while (DateTime.UtcNow < ended)
+        {
+            rows = (await calls.ListAsync(project, query, CancellationToken.None)).Rows;
+            if (rows.Count == 1 && rows[0].Status != "ACTIVE")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("CONGESTION", Assert.Single(rows).Status);
     }
 
     [Fact]

@@ -382,4 +382,10 @@ internal static class Scenarios
           <recv request="ACK"/>
         </scenario>
         """;
+
+    /// <summary>
+    /// As <see cref="PbxRingingUntilCancel"/>, ending once its 487 is sent: a target cancelled by an edge that is
+    /// shutting down is not promised the ACK of its 487, since the stopping edge closes its transports soon after.
+    /// </summary>
+    public static readonly string PbxRingingUntilCancelNoAck = PbxRingingUntilCancel.Replace("<recv request=\"ACK\"/>", string.Empty, StringComparison.Ordinal);
 }
