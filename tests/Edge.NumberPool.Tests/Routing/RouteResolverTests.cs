@@ -7,7 +7,9 @@ namespace Calltracking.Edge.NumberPool.Tests.Routing;
 
 public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>, IDisposable
 {
-    private readonly EdgeAppFactory app = new(stores);
+    // These tests are about what attribution answers, not about the call path's deadline (300 ms by default, tested with
+    // Redis down below): a generous one keeps a loaded test machine from turning an answer into "unknown".
+    private readonly EdgeAppFactory app = new(stores, new Dictionary<string, string?> { ["NumberPool:RedisTimeoutMilliseconds"] = "5000" });
 
     public void Dispose() => app.Dispose();
 
