@@ -77,10 +77,10 @@ public sealed class Sipp : IDisposable
         return new Sipp(process, directory, localPort);
     }
 
-    /// <summary>Waits (up to 10 s) until a socket is bound to the port on loopback: UDP, or TCP listening (from /proc/net).</summary>
+    /// <summary>Waits (up to 10 s, or until SIPp exits) until a socket is bound to the port: UDP, or TCP listening (from /proc/net).</summary>
     private static void WaitBound(Process process, int port, bool tcp)
     {
-        var local = string.Concat(":", port.ToString("X4", CultureInfo.InvariantCulture), " ");
+        var local = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
         while (Stopwatch.GetTimestamp() < deadline && !process.HasExited)
         {
@@ -100,7 +100,7 @@ public sealed class Sipp : IDisposable
     private static bool IsBound(string line, string local, bool tcp)
     {
         var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length > 3 && (fields[1] + " ").EndsWith(local, StringComparison.Ordinal) && (!tcp || fields[3] == "0A");
+        return fields.Length > 3 && fields[1].EndsWith(local, StringComparison.Ordinal) && (!tcp || fields[3] == "0A");
     }
 
     /// <summary>Waits for SIPp to finish; returns its exit code (0: every call succeeded) and its error log.</summary>

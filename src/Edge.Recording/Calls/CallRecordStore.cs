@@ -38,11 +38,11 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         // a ringing or answer its end will not repeat (segments written before ends carried those times).
         var later = changes.Where(c => c.Started is null && (c.Ended is not null || c.HasUnrepeated)).ToList();
         var ended = changes.Where(c => c.Ended is not null).Select(c => c.CallId).ToArray();
-        var webhookCommands = new List<NpgsqlBatchCommand>(2);
+        NpgsqlBatchCommand? startHooks = null, endHooks = null;
         if (started.Count > 0)
         {
             batch.BatchCommands.Add(InsertCalls(started));
-            batch.BatchCommands.Add(Queue(webhookCommands, Command(
+            batch.BatchCommands.Add(startHooks = Command(
                 """
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
                 SELECT s.project_id, u.id, 'start', s.integration->'webhook_start'->>'url'
@@ -50,7 +50,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                 WHERE coalesce(s.integration->'webhook_start'->>'url', '') <> ''
                 ON CONFLICT (call_id, event) DO NOTHING
                 """,
-                Array(started, c => c.CallId, NpgsqlDbType.Uuid), Array(started, c => c.Started!.ScriptId, NpgsqlDbType.Bigint))));
+                Array(started, c => c.CallId, NpgsqlDbType.Uuid), Array(started, c => c.Started!.ScriptId, NpgsqlDbType.Bigint)));
         }
 
         if (later.Count > 0)
@@ -60,25 +60,19 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
 
         if (ended.Length > 0)
         {
-            batch.BatchCommands.Add(Queue(webhookCommands, Command(
+            batch.BatchCommands.Add(endHooks = Command(
                 """
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
                 SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM calls c JOIN scripts s ON s.id = c.script_id
                 WHERE c.id = ANY($1::uuid[]) AND coalesce(s.integration->'webhook'->>'url', '') <> ''
                 ON CONFLICT (call_id, event) DO NOTHING
                 """,
-                new NpgsqlParameter { Value = ended, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid })));
+                new NpgsqlParameter { Value = ended, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid }));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return webhookCommands.Sum(c => c.RecordsAffected);
-
-        static NpgsqlBatchCommand Queue(List<NpgsqlBatchCommand> webhooks, NpgsqlBatchCommand command)
-        {
-            webhooks.Add(command);
-            return command;
-        }
+        return (startHooks?.RecordsAffected ?? 0) + (endHooks?.RecordsAffected ?? 0);
     }
 
     /// <summary>New calls; the cost comes from the script, the durations from the events folded in.</summary>

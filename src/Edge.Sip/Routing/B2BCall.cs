@@ -460,40 +460,41 @@ internal sealed class B2BCall : IClientTransactionUser
         router.End(this, status, code, reason);
     }
 
-    private void OnCarrierCancel()
+    private void OnCarrierCancel() => _ = EndUnansweredAsync(487, "Request Terminated", reasonHeader: false, CallOutcome.CallerCancelled, "caller cancelled");
+
+    private void OnRingTimeout() => _ = EndUnansweredAsync(408, "Request Timeout", reasonHeader: true, CallOutcome.RingTimeout, "ring timeout");
+
+    /// <summary>
+    /// Ends a call the target has not answered (carrier's CANCEL, ring timeout, shutdown): the carrier gets
+    /// <paramref name="code"/> (with a Reason header naming <paramref name="reason"/> when asked), the target a CANCEL.
+    /// False when the call was already answered or ended. Completes when both have been sent.
+    /// </summary>
+    private async Task<bool> EndUnansweredAsync(int code, string phrase, bool reasonHeader, CallStatus status, string reason)
     {
         lock (gate)
         {
             if (State is not (CallState.Trying or CallState.Ringing))
             {
-                return;
+                return false;
             }
 
             State = CallState.Cancelling;
         }
 
         ringTimer?.Dispose();
-        _ = Invite.SendAsync(Invite.CreateResponse(487, "Request Terminated", CarrierToTag).ToArray(), 487);
-        _ = CancelCalleeAsync();
-        router.End(this, CallOutcome.CallerCancelled, 487, "caller cancelled");
-    }
-
-    private void OnRingTimeout()
-    {
-        lock (gate)
+        var answer = Invite.CreateResponse(code, phrase, CarrierToTag);
+        if (reasonHeader)
         {
-            if (State is not (CallState.Trying or CallState.Ringing))
-            {
-                return;
-            }
-
-            State = CallState.Cancelling;
+            answer.Add(SipHeaderNames.Reason, $"SIP;cause={code.ToString(CultureInfo.InvariantCulture)};text=\"{reason}\"");
         }
 
         // The carrier's answer first, so the target's 487 to our CANCEL can never reach it instead.
-        _ = Invite.SendAsync(Invite.CreateResponse(408, "Request Timeout", CarrierToTag).Add(SipHeaderNames.Reason, "SIP;cause=408;text=\"ring timeout\"").ToArray(), 408);
-        _ = CancelCalleeAsync();
-        router.End(this, CallOutcome.RingTimeout, 408, "ring timeout");
+        var answered = Invite.SendAsync(answer.ToArray(), code);
+        var cancelled = CancelCalleeAsync();
+        router.End(this, status, code, reason);
+        await answered;
+        await cancelled;
+        return true;
     }
 
     /// <summary>CANCEL for the callee INVITE (§9.1): same Request-URI, Call-ID, From, To, CSeq number and branch.</summary>
@@ -634,27 +635,21 @@ internal sealed class B2BCall : IClientTransactionUser
     /// <summary>Ends a call from the edge's side (idle media, shutdown): an answered one with BYE to both legs, one still ringing with 503 to the carrier and CANCEL to the target.</summary>
     public async Task HangUpAsync(string reason)
     {
-        bool answered;
+        // Not answered yet: the carrier gets 503 (it may route the call elsewhere), the target a CANCEL, and the
+        // record ends as a failure on the edge's side instead of staying in progress.
+        if (await EndUnansweredAsync(503, "Service Unavailable", reasonHeader: true, CallOutcome.FromFinalResponse(503), reason))
+        {
+            return;
+        }
+
         lock (gate)
         {
-            if (State is not (CallState.Answered or CallState.Trying or CallState.Ringing))
+            if (State != CallState.Answered)
             {
                 return;
             }
 
-            answered = State == CallState.Answered;
-            State = answered ? CallState.Ended : CallState.Cancelling;
-        }
-
-        if (!answered)
-        {
-            // Not answered yet: the carrier gets 503 (it may route the call elsewhere), the target a CANCEL, and the
-            // record ends as a failure on the edge's side instead of staying in progress.
-            ringTimer?.Dispose();
-            await Invite.SendAsync(Invite.CreateResponse(503, "Service Unavailable", CarrierToTag).Add(SipHeaderNames.Reason, $"SIP;cause=503;text=\"{reason}\"").ToArray(), 503);
-            await CancelCalleeAsync();
-            router.End(this, CallOutcome.FromFinalResponse(503), 503, reason);
-            return;
+            State = CallState.Ended;
         }
 
         StopRetransmissions();

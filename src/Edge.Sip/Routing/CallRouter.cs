@@ -78,7 +78,7 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     public int ActiveCalls => calls.Count;
 
-    /// <summary>Calls in progress that the target has answered (a walk over the calls: for tests and the status page, not the SIP path).</summary>
+    /// <summary>Calls in progress that the target has answered (a walk over the calls, for tests; not for the SIP path).</summary>
     public int AnsweredCalls => calls.Values.Count(c => c.State == CallState.Answered);
 
     /// <summary>True after a shutdown signal: new calls and OPTIONS get 503.</summary>

@@ -152,60 +152,39 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     [Fact]
     public async Task Shutdown_hangs_up_calls_in_progress_and_loses_no_record()
     {
-        var pbxPort = FreePort.Udp();
-        var spool = Directory.CreateTempSubdirectory("edge-drain-spool").FullName;
-        var settings = new Dictionary<string, string?> { ["Routing:DrainTimeoutSeconds"] = "1", ["CallHistory:SpoolDirectory"] = spool };
-        var edge = await StartEdgeAsync("127.0.0.1/32", settings, pbxPort);
-        var number = NewNumber();
-        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"drain\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000009\"}}}");
-        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), remote: null, port: pbxPort);
-        using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: Call(number));
-        var router = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Routing.CallRouter>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (router.AnsweredCalls == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        var project = edge.Project;
-        edge.Dispose();
-
-        await AssertSucceededAsync(carrier, "carrier");
-        await AssertSucceededAsync(pbx, "PBX");
-
-        // The next start with the same spool stores whatever the stopped edge had not stored yet.
-        using var restarted = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["CallHistory:SpoolDirectory"] = spool });
-        var calls = restarted.Services.GetRequiredService<Calltracking.Edge.Recording.Calls.CallRecordStore>();
-        var query = Calltracking.Shared.Filters.ListQuery.Parse(null, Calltracking.Shared.Filters.FilterParser.For(), "c.started_at DESC");
-        var ended = DateTime.UtcNow.AddSeconds(10);
-        IReadOnlyList<Calltracking.Edge.Recording.Calls.CallRow> rows = [];
-        while (DateTime.UtcNow < ended)
-        {
-            rows = (await calls.ListAsync(project, query, CancellationToken.None)).Rows;
-            if (rows.Count == 1 && rows[0].Status != "ACTIVE")
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Equal("ANSWER", Assert.Single(rows).Status);
+        var record = await RecordOfCallCutByShutdownAsync(
+            "74990000009", number => Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number }), Scenarios.CarrierCallEndedByEdge,
+            stopWhen: router => router.AnsweredCalls > 0);
+        Assert.Equal("ANSWER", record.Status);
     }
 
     [Fact]
     public async Task Shutdown_ends_a_ringing_call_with_503_to_the_carrier_and_cancel_to_the_target()
     {
+        var record = await RecordOfCallCutByShutdownAsync(
+            "74990000010", _ => Scenarios.PbxRingingUntilCancelNoAck, Scenarios.CarrierExpecting(503),
+            stopWhen: router => router.ActiveCalls > 0);
+        Assert.Equal("CONGESTION", record.Status);
+    }
+
+    /// <summary>
+    /// One call through an edge with its own spool, the edge stopped (1 s drain) once <paramref name="stopWhen"/> holds;
+    /// both SIPp peers must see their scenario through. Returns the call's record as the next start with the same spool
+    /// stores it (whatever the stopped edge had not stored yet).
+    /// </summary>
+    private async Task<Calltracking.Edge.Recording.Calls.CallRow> RecordOfCallCutByShutdownAsync(
+        string target, Func<string, string> pbxScenario, string carrierScenario, Func<Calltracking.Edge.Sip.Routing.CallRouter, bool> stopWhen)
+    {
         var pbxPort = FreePort.Udp();
-        var spool = Directory.CreateTempSubdirectory("edge-drain-ringing-spool").FullName;
+        var spool = Directory.CreateTempSubdirectory("edge-drain-spool").FullName;
         var edge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:DrainTimeoutSeconds"] = "1", ["CallHistory:SpoolDirectory"] = spool }, pbxPort);
         var number = NewNumber();
-        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"drain ringing\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000010\"}}}");
-        using var pbx = Sipp.Start(Scenarios.PbxRingingUntilCancelNoAck, remote: null, port: pbxPort);
-        using var carrier = Sipp.Start(Scenarios.CarrierExpecting(503), edge.SipAddress, keys: Call(number));
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"drain\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"" + target + "\"}}}");
+        using var pbx = Sipp.Start(pbxScenario(number), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(carrierScenario, edge.SipAddress, keys: Call(number));
         var router = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Routing.CallRouter>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (router.ActiveCalls == 0 && DateTime.UtcNow < deadline)
+        while (!stopWhen(router) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
@@ -231,7 +210,7 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
             await Task.Delay(100);
         }
 
-        Assert.Equal("CONGESTION", Assert.Single(rows).Status);
+        return Assert.Single(rows);
     }
 
     [Fact]
