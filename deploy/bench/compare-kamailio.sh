@@ -39,7 +39,6 @@ mkdir -p "$OUT"
 
 missing=()
 command -v kamailio >/dev/null || missing+=(kamailio)
-command -v tshark >/dev/null || missing+=(tshark)
 command -v dumpcap >/dev/null || missing+=(wireshark-common)
 command -v sipp >/dev/null || missing+=(sip-tester)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -178,9 +177,7 @@ step() {  # step NAME PORT RATE PIDS... ; appends "name rate planned ok fail% ac
   # calls/s achieved: answered calls over the span of their answers (SIPp's rtt log), not SIPp's average over the run
   achieved=$(cat "$dir"/sipp/*_rtt.csv 2>/dev/null | awk -F';' '$3 == "answer" { n++; t = $1 + 0; if (min == "" || t < min) min = t; if (t > max) max = t }
     END { if (n > 1 && max > min) printf "%.0f", (n - 1) * 1000 / (max - min); else print 0 }')
-  tshark -r "$dir/invites.pcapng" -d "udp.port==$port,sip" -d "udp.port==${PBX##*:},sip" -T fields -E separator='|' \
-    -e frame.time_epoch -e udp.srcport -e udp.dstport -e sip.Call-ID -e sip.from.user -Y 'sip.Method == "INVITE"' \
-    > "$dir/invites.txt" 2>/dev/null || true
+  python3 "$HERE/invites.py" "$dir/invites.pcapng" > "$dir/invites.txt" 2>/dev/null || true
   lat=$(python3 "$HERE/latency.py" "$dir/invites.txt" "$port")
   awk -v n="$name" -v r="$rate" -v planned="$calls" -v ok="$ok" -v a="$achieved" -v cw="$((cw1 - cw0))" -v st="$((s1 - s0))" -v hasst="${stores:+1}" \
       -v i="$((i1 - i0))" -v w="$win_ns" -v hz="$HZ" -v ncpu="$NCPU" -v lat="$lat" 'BEGIN {

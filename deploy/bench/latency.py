@@ -3,7 +3,7 @@
 
   latency.py FIELDS PROXY_PORT   -> "n p50 p99" in microseconds (or "0 - -")
 
-FIELDS is tshark's '|'-separated output of: frame.time_epoch udp.srcport udp.dstport sip.Call-ID sip.from.user.
+FIELDS is invites.py's '|'-separated output: time, udp source port, udp destination port, Call-ID, From user.
 The edge is a B2BUA (the INVITE out has its own Call-ID), so an INVITE in and its INVITE out are paired by the
 caller's number instead: compare-kamailio.sh gives every call of a step its own caller. The first copy of each
 Call-ID in each direction counts (a retransmission is not a new INVITE). The capture sees a datagram when it is sent on lo, so the

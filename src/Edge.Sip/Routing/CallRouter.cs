@@ -31,8 +31,8 @@ public sealed partial class CallRouter : ISipRequestHandler
     private readonly OptionsResponder optionsResponder = new();
     // Dialogs by Call-ID and local tag. An ended call leaves its keys with no call for 64·T1, so late in-dialog
     // requests still get their answer; nothing of the call is kept for that.
-    private readonly ConcurrentDictionary<string, B2BCall?> dialogs = new(StringComparer.Ordinal);
-    private readonly LingerQueue<string> endedDialogs;
+    private readonly ConcurrentDictionary<string, B2BCall> dialogs = new(StringComparer.Ordinal);
+    private readonly LingerTable endedDialogs;
     private readonly ConcurrentDictionary<Guid, B2BCall> calls = new();
     private readonly ILogger<CallRouter> logger;
 
@@ -61,7 +61,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         Recorder = recorders.LastOrDefault();
         carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
         inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
-        endedDialogs = new LingerQueue<string>(stack.Time, stack.Timers.Timeout64, key => dialogs.TryRemove(new KeyValuePair<string, B2BCall?>(key, null)));
+        endedDialogs = new LingerTable(stack.Time, [stack.Timers.Timeout64]);
         registerLimiter = new SourceRateLimiter(this.options.RegistersPerSecondPerSource, time);
     }
 
@@ -100,17 +100,18 @@ public sealed partial class CallRouter : ISipRequestHandler
         var request = transaction.Request;
         if (request.To?.Tag is { } tag)
         {
-            if (dialogs.TryGetValue(DialogKey(request.CallId, tag), out var call))
+            var key = DialogKey(request.CallId, tag);
+            if (!dialogs.TryGetValue(key, out var call) && endedDialogs.Contains(key))
             {
-                if (call is null)
-                {
-                    // The call has ended: a BYE that crossed ours is answered as done, anything else finds no dialog.
-                    _ = request.Method == "BYE"
-                        ? transaction.RespondAsync(200, "OK", tag)
-                        : transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
-                    return;
-                }
+                // The call has ended: a BYE that crossed ours is answered as done, anything else finds no dialog.
+                _ = request.Method == "BYE"
+                    ? transaction.RespondAsync(200, "OK", tag)
+                    : transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
+                return;
+            }
 
+            if (call is not null)
+            {
                 Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: tag == call.CarrierToTag && request.CallId == call.CarrierCallId), request.Method);
                 return;
             }
@@ -277,15 +278,17 @@ public sealed partial class CallRouter : ISipRequestHandler
     /// <summary>An ended call's dialog key stays for 64·T1 without the call (if the key is still the call's).</summary>
     private void LetLinger(string key, B2BCall call)
     {
-        if (dialogs.TryUpdate(key, null, call))
+        // In the ended table before out of the live one, so a request in between finds one of them.
+        if (dialogs.TryGetValue(key, out var current) && current == call)
         {
-            endedDialogs.Add(key);
+            endedDialogs.Add(key, stack.Timers.Timeout64);
+            dialogs.TryRemove(new KeyValuePair<string, B2BCall>(key, call));
         }
     }
 
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
-        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call) && call is not null)
+        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call))
         {
             call.OnAck(fromCarrier: tag == call.CarrierToTag, ack);
         }

@@ -7,7 +7,7 @@ namespace Calltracking.Edge.Sip.Transactions;
 /// A server transaction (§17.2): absorbs request retransmissions by resending the last response, retransmits a
 /// non-2xx final response to an INVITE until the ACK comes (timers G, H), and lingers after the final response
 /// (timer J; RFC 6026 timer L for 2xx; timer I after the ACK) so late retransmissions never reach the application
-/// twice. The lingering is the stack's (<see cref="LingeringTransaction"/>): it keeps the key and the final response,
+/// twice. The lingering is the stack's (<see cref="LingerTable"/>): it keeps the key and the final response,
 /// not this object, its request or its handlers.
 /// </summary>
 public sealed class ServerTransaction : IDisposable

@@ -27,7 +27,19 @@ public sealed class SipMetrics
         transactions = meter.CreateUpDownCounter<long>("edge_sip_transactions_active", description: "Transactions alive now");
     }
 
+    /// <summary>The method labels in a fixed order ("other" last), so a method can be kept as one byte.</summary>
+    private static readonly string[] MethodLabels = [.. KnownMethods.Order(StringComparer.Ordinal), "other"];
+
     public static string Method(string method) => KnownMethods.Contains(method) ? method : "other";
+
+    /// <summary>The method's label as an index into a fixed table (<see cref="MethodLabel"/>).</summary>
+    public static byte MethodIndex(string method)
+    {
+        var label = Method(method);
+        return (byte)Array.IndexOf(MethodLabels, label);
+    }
+
+    public static string MethodLabel(byte index) => MethodLabels[index < MethodLabels.Length ? index : MethodLabels.Length - 1];
 
     public static string StatusClass(int code) => code switch
     {

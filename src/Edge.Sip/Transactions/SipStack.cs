@@ -12,7 +12,8 @@ namespace Calltracking.Edge.Sip.Transactions;
 /// <summary>
 /// The SIP stack: transports below, transactions in the middle, the application (<see cref="ISipRequestHandler"/>)
 /// above. A live transaction arms its own timers on the injected <see cref="TimeProvider"/>; once final it leaves a
-/// <see cref="LingeringTransaction"/> in a <see cref="LingerQueue{T}"/> per timer length. Nothing polls.
+/// entry in a <see cref="LingerTable"/> (its key and the one message a retransmission gets back, outside the traced
+/// heap) for the rest of its timer. Nothing polls.
 /// </summary>
 public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 {
@@ -20,9 +21,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private readonly ILogger<SipStack> logger;
     private readonly ConcurrentDictionary<string, ServerTransaction> serverTransactions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientTransaction> clientTransactions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, LingeringTransaction> lingeringServer = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, LingeringTransaction> lingeringClient = new(StringComparer.Ordinal);
-    private readonly Dictionary<TimeSpan, LingerQueue<LingeringTransaction>> lingerQueues = [];
+    private static readonly string[] KindNames = ["server_invite", "server_non_invite", "client_invite", "client_non_invite"];
+    private readonly LingerTable lingeringServer;
+    private readonly LingerTable lingeringClient;
     private UdpSipTransport? udp;
     private TcpSipTransport? tcp;
     private ISipRequestHandler handler;
@@ -39,13 +40,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             TimeSpan.FromMilliseconds(this.options.T4Milliseconds));
         handler = new OptionsResponder();
         AdvertisedHostPort = "127.0.0.1:5060"; // until the transports are up
-        foreach (var length in new[] { Timers.T4, Timers.Timeout64, Timers.TimerD })
-        {
-            if (!lingerQueues.ContainsKey(length))
-            {
-                lingerQueues[length] = new LingerQueue<LingeringTransaction>(time, length, EndLingering);
-            }
-        }
+        TimeSpan[] lengths = [Timers.T4, Timers.Timeout64, Timers.TimerD];
+        lingeringServer = new LingerTable(time, lengths, EndLingering);
+        lingeringClient = new LingerTable(time, lengths, EndLingering);
     }
 
     public TimeProvider Time { get; }
@@ -238,9 +235,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
-        if (lingeringServer.TryGetValue(key, out var lingering))
+        if (lingeringServer.TryGet(key, withReply: request.Method != "ACK", out var lingering, out var reply))
         {
-            OnLingeringRequest(lingering, request, source);
+            OnLingeringRequest(lingering, reply, request, source);
             return;
         }
 
@@ -269,7 +266,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     }
 
     /// <summary>A request that matches a finished transaction: the ACK of a 2xx goes on, retransmissions get the final response again.</summary>
-    private void OnLingeringRequest(LingeringTransaction lingering, SipMessage request, SipEndPoint source)
+    private void OnLingeringRequest(LingerRecord lingering, byte[]? reply, SipMessage request, SipEndPoint source)
     {
         if (request.Method == "ACK")
         {
@@ -283,9 +280,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
 
         Metrics.Retransmission("in", request.Method);
-        if (lingering.Reply is { } reply)
+        if (reply is not null)
         {
-            _ = SendAsync(lingering.ReplyTarget, reply);
+            _ = SendAsync(lingering.Target, reply);
         }
     }
 
@@ -293,7 +290,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private void OnCancel(ServerTransaction cancel)
     {
         var inviteKey = TransactionKey.ForCancelledInvite(cancel.Request);
-        if (lingeringServer.ContainsKey(inviteKey))
+        if (lingeringServer.Contains(inviteKey))
         {
             // The INVITE has its final response already: the CANCEL has no effect but is still answered (§9.2).
             _ = cancel.RespondAsync(200, "OK");
@@ -324,15 +321,15 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
-        if (lingeringClient.TryGetValue(key, out var lingering))
+        if (lingeringClient.TryGet(key, withReply: response.StatusCode >= 200, out var lingering, out var ack))
         {
             // A retransmitted final response: a rejected INVITE's gets its ACK again, an acknowledged 2xx its ACK too.
             if (response.StatusCode >= 200)
             {
-                Metrics.Retransmission("in", lingering.Method);
-                if (lingering.Reply is { } ack)
+                Metrics.Retransmission("in", SipMetrics.MethodLabel(lingering.Method));
+                if (ack is not null)
                 {
-                    _ = SendAsync(lingering.ReplyTarget, ack);
+                    _ = SendAsync(lingering.Target, ack);
                 }
             }
 
@@ -424,7 +421,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         Linger(clientTransactions, lingeringClient, transaction, transaction.Key, transaction.Kind,
             transaction.Request.Method, ack, transaction.Target, passesAck: false, length);
 
-    private void Linger<T>(ConcurrentDictionary<string, T> live, ConcurrentDictionary<string, LingeringTransaction> lingering, T transaction,
+    private void Linger<T>(ConcurrentDictionary<string, T> live, LingerTable lingering, T transaction,
         string key, string kind, string method, byte[]? reply, SipEndPoint replyTarget, bool passesAck, TimeSpan length)
         where T : class
     {
@@ -435,26 +432,23 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
 
         // The lingering entry goes in before the live one goes out, so a retransmission always finds one of them.
-        var entry = new LingeringTransaction(key, kind, method, reply, replyTarget, passesAck);
-        lingering[key] = entry;
+        var record = new LingerRecord((byte)Array.IndexOf(KindNames, kind), SipMetrics.MethodIndex(method), passesAck, replyTarget);
+        var ticket = lingering.Add(key, length, record, reply);
         if (!live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
         {
             // Ended meanwhile by one of its own timers.
-            lingering.TryRemove(new KeyValuePair<string, LingeringTransaction>(key, entry));
+            lingering.Remove(key, ticket);
             return;
         }
 
-        lingerQueues[length].Add(entry);
-    }
-
-    private void EndLingering(LingeringTransaction entry)
-    {
-        var lingering = entry.Kind.StartsWith("server", StringComparison.Ordinal) ? lingeringServer : lingeringClient;
-        if (lingering.TryRemove(new KeyValuePair<string, LingeringTransaction>(entry.Key, entry)))
+        if (ticket == 0)
         {
-            Metrics.TransactionEnded(entry.Kind);
+            // Not kept (only at shutdown): the transaction ends here instead of at the end of its linger.
+            Metrics.TransactionEnded(kind);
         }
     }
+
+    private void EndLingering(byte kind) => Metrics.TransactionEnded(KindNames[kind]);
 
     internal void Remove(ServerTransaction transaction) => End(serverTransactions, transaction.Key, transaction, transaction.Kind);
 
@@ -499,10 +493,8 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             t.Dispose();
         }
 
-        foreach (var queue in lingerQueues.Values)
-        {
-            queue.Dispose();
-        }
+        lingeringServer.Dispose();
+        lingeringClient.Dispose();
     }
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "SIP listening: udp {Udp}, tcp {Tcp}, advertised as {Advertised}")]

@@ -1,0 +1,436 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Calltracking.Edge.Sip.Transport;
+
+namespace Calltracking.Edge.Sip.Transactions;
+
+/// <summary>
+/// What a finished transaction (or an ended dialog) leaves behind for the rest of its timer: its key and, where a
+/// retransmission gets one, the message sent back — held where the garbage collector does not trace it.
+/// </summary>
+/// <remarks>
+/// At 1,000 calls/s with 64·T1 = 32 s, about 100,000 of these are alive. Kept as objects (a record, its key string, its
+/// reply array, its endpoint, a dictionary node), every young collection copied the newest of them into gen1 and
+/// later into gen2: 3–5 MB per collection, a third of each pause (docs/sip.md). Here an entry is an unmanaged struct
+/// in one dictionary keyed by a per-process keyed 64-bit hash of the key; the key's characters and the reply are
+/// appended to a ring of 256 KiB segments per linger length. All entries of a length expire in the order they came,
+/// so a segment is reused once the oldest entry still waiting lies beyond it. The collector sees a few arrays without
+/// references, which it neither copies nor scans. Lookups compare the stored key, so a hash collision never matches
+/// the wrong entry; it only makes the older entry end early. Expiry is a FIFO per length and one timer armed for its
+/// head, as before: adding is O(1), nothing polls.
+/// </remarks>
+internal sealed class LingerTable : IDisposable
+{
+    /// <summary>The shortest wait between two firings of a length's timer while entries wait.</summary>
+    public static readonly TimeSpan Batch = TimeSpan.FromMilliseconds(10);
+
+    private const int SegmentShift = 18;
+    private const int SegmentSize = 1 << SegmentShift;
+
+    private static readonly int HashSeed = Random.Shared.Next();
+
+    private readonly TimeProvider time;
+    private readonly Action<byte>? expired;
+    private readonly Lock gate = new();
+    private readonly Dictionary<ulong, Slot> slots = [];
+    private readonly Lane[] lanes;
+    private long nextSeq;
+    private bool disposed;
+
+    /// <param name="expired">Called (outside the lock) with the entry's kind when an entry ends by its time.</param>
+    public LingerTable(TimeProvider time, IEnumerable<TimeSpan> lengths, Action<byte>? expired = null)
+    {
+        this.time = time;
+        this.expired = expired;
+        lanes = lengths.Where(l => l > TimeSpan.Zero).Distinct().Order().Select((l, i) => new Lane(this, l, i)).ToArray();
+        if (lanes.Length == 0)
+        {
+            throw new ArgumentException("at least one positive linger length is needed", nameof(lengths));
+        }
+    }
+
+    /// <summary>Entries waiting now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return slots.Count;
+            }
+        }
+    }
+
+    /// <summary>Bytes of segments the table holds (written, waiting for reuse or spare).</summary>
+    public long SegmentBytes
+    {
+        get
+        {
+            lock (gate)
+            {
+                return lanes.Sum(l => (long)l.Segments * SegmentSize);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="key"/> for <paramref name="length"/> (one of the table's lengths) with
+    /// <paramref name="record"/> and, unless null, <paramref name="reply"/>. A later entry with the same key replaces
+    /// this one. Returns the entry's ticket for <see cref="Remove"/>, or 0 when it is not kept (disposed, or key and
+    /// reply larger than a segment, which no SIP message reaches).
+    /// </summary>
+    public long Add(string key, TimeSpan length, LingerRecord record, byte[]? reply)
+    {
+        var keyBytes = MemoryMarshal.AsBytes(key.AsSpan());
+        var replyLength = reply?.Length ?? -1;
+        var size = keyBytes.Length + Math.Max(replyLength, 0);
+        if (size > SegmentSize)
+        {
+            return 0;
+        }
+
+        var hash = Hash(key);
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return 0;
+            }
+
+            var lane = LaneFor(length);
+            var seq = ++nextSeq;
+            var position = lane.Append(keyBytes, reply);
+            slots[hash] = new Slot(seq, position, key.Length, replyLength, lane.Index, record);
+            lane.Enqueue(time.GetTimestamp(), hash, seq, position);
+            return seq;
+        }
+    }
+
+    /// <summary>Keeps just the key (an ended dialog).</summary>
+    public long Add(string key, TimeSpan length) => Add(key, length, default, reply: null);
+
+    /// <summary>Finds the entry for <paramref name="key"/>; <paramref name="reply"/> is a copy of its reply when asked for and present.</summary>
+    public bool TryGet(string key, bool withReply, out LingerRecord record, out byte[]? reply)
+    {
+        var hash = Hash(key);
+        lock (gate)
+        {
+            if (slots.TryGetValue(hash, out var slot) && lanes[slot.Lane].KeyEquals(slot, key))
+            {
+                record = slot.Record;
+                reply = withReply && slot.ReplyLength >= 0 ? lanes[slot.Lane].CopyReply(slot) : null;
+                return true;
+            }
+        }
+
+        record = default;
+        reply = null;
+        return false;
+    }
+
+    public bool Contains(string key) => TryGet(key, withReply: false, out _, out _);
+
+    /// <summary>Ends the entry <paramref name="ticket"/> (from <see cref="Add(string, TimeSpan, LingerRecord, byte[])"/>) now, if it is still the key's.</summary>
+    public bool Remove(string key, long ticket)
+    {
+        var hash = Hash(key);
+        lock (gate)
+        {
+            if (slots.TryGetValue(hash, out var slot) && slot.Seq == ticket)
+            {
+                slots.Remove(hash);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            slots.Clear();
+        }
+
+        foreach (var lane in lanes)
+        {
+            lane.Dispose();
+        }
+    }
+
+    private static ulong Hash(string key)
+    {
+        // Two 32-bit hashes with the process's random seeds (Marvin for string, xxHash32 for HashCode): 64 bits an
+        // outsider cannot aim at.
+        var second = new HashCode();
+        second.Add(HashSeed);
+        second.AddBytes(MemoryMarshal.AsBytes(key.AsSpan()));
+        return ((ulong)(uint)string.GetHashCode(key.AsSpan()) << 32) | (uint)second.ToHashCode();
+    }
+
+    private Lane LaneFor(TimeSpan length)
+    {
+        foreach (var lane in lanes)
+        {
+            if (lane.Duration == length)
+            {
+                return lane;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(length), length, "not one of the table's linger lengths");
+    }
+
+    private void OnTimer(Lane lane)
+    {
+        List<byte>? ended = null;
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            var now = time.GetTimestamp();
+            while (lane.TryDequeueDue(now, out var due))
+            {
+                if (slots.TryGetValue(due.Hash, out var slot) && slot.Seq == due.Seq)
+                {
+                    slots.Remove(due.Hash);
+                    if (expired is not null)
+                    {
+                        (ended ??= []).Add(slot.Record.Kind);
+                    }
+                }
+            }
+
+            lane.ReleaseBeforeHead();
+            lane.Rearm(now);
+        }
+
+        if (ended is not null)
+        {
+            foreach (var kind in ended)
+            {
+                expired!(kind);
+            }
+        }
+    }
+
+    private readonly record struct Slot(long Seq, long Position, int KeyChars, int ReplyLength, int Lane, LingerRecord Record);
+
+    private readonly record struct Due(long At, ulong Hash, long Seq, long Position);
+
+    /// <summary>One linger length: its FIFO of entries, its timer, and the ring of segments holding their bytes.</summary>
+    private sealed class Lane : IDisposable
+    {
+        private readonly LingerTable table;
+        private readonly long durationTicks;
+        private readonly Queue<Due> fifo = new();
+        private readonly Stack<byte[]> spare = new();
+        private readonly ITimer timer;
+        private byte[]?[] ring = new byte[]?[4];
+        private long firstSegment;
+        private long lastSegment = -1;
+        private long writePosition;
+        private bool armed;
+
+        public Lane(LingerTable table, TimeSpan duration, int index)
+        {
+            this.table = table;
+            Duration = duration;
+            Index = index;
+            durationTicks = (long)(duration.TotalSeconds * table.time.TimestampFrequency);
+            timer = table.time.CreateTimer(static s => ((Lane)s!).table.OnTimer((Lane)s), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        public TimeSpan Duration { get; }
+
+        public int Index { get; }
+
+        /// <summary>Segments allocated: in the ring and spare.</summary>
+        public long Segments => lastSegment - firstSegment + 1 + spare.Count;
+
+        /// <summary>Writes key then reply at the write position (moved to the next segment when they do not fit); returns where.</summary>
+        public long Append(ReadOnlySpan<byte> key, byte[]? reply)
+        {
+            var size = key.Length + (reply?.Length ?? 0);
+            var offset = (int)(writePosition & (SegmentSize - 1));
+            if (offset + size > SegmentSize)
+            {
+                writePosition += SegmentSize - offset;
+                offset = 0;
+            }
+
+            var segment = SegmentAt(writePosition >> SegmentShift);
+            key.CopyTo(segment.AsSpan(offset));
+            reply?.CopyTo(segment.AsSpan(offset + key.Length));
+            var position = writePosition;
+            writePosition += size;
+            return position;
+        }
+
+        public bool KeyEquals(in Slot slot, string key)
+        {
+            if (slot.KeyChars != key.Length)
+            {
+                return false;
+            }
+
+            var offset = (int)(slot.Position & (SegmentSize - 1));
+            var stored = ring[(slot.Position >> SegmentShift) & (ring.Length - 1)]!.AsSpan(offset, key.Length * sizeof(char));
+            return stored.SequenceEqual(MemoryMarshal.AsBytes(key.AsSpan()));
+        }
+
+        public byte[] CopyReply(in Slot slot)
+        {
+            var offset = (int)(slot.Position & (SegmentSize - 1)) + (slot.KeyChars * sizeof(char));
+            return ring[(slot.Position >> SegmentShift) & (ring.Length - 1)]!.AsSpan(offset, slot.ReplyLength).ToArray();
+        }
+
+        public void Enqueue(long now, ulong hash, long seq, long position)
+        {
+            fifo.Enqueue(new Due(now + durationTicks, hash, seq, position));
+            if (!armed)
+            {
+                armed = true;
+                timer.Change(Duration, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public bool TryDequeueDue(long now, out Due due)
+        {
+            if (fifo.TryPeek(out due) && due.At <= now)
+            {
+                fifo.Dequeue();
+                return true;
+            }
+
+            return false;
+        }
+
+        /// <summary>Segments wholly before the oldest waiting entry (before the write segment when none waits) go back to the spares.</summary>
+        public void ReleaseBeforeHead()
+        {
+            var keepFrom = fifo.TryPeek(out var head) ? head.Position >> SegmentShift : writePosition >> SegmentShift;
+            while (firstSegment < keepFrom && firstSegment <= lastSegment)
+            {
+                ref var slot = ref ring[firstSegment & (ring.Length - 1)];
+                spare.Push(slot!);
+                slot = null;
+                firstSegment++;
+            }
+
+            // A quiet table keeps a few spares, not the peak's worth.
+            while (spare.Count > 4 && fifo.Count == 0)
+            {
+                spare.Pop();
+            }
+
+            if (firstSegment > lastSegment)
+            {
+                // Nothing is written past the released segments: the next write starts a fresh one.
+                firstSegment = lastSegment + 1;
+            }
+        }
+
+        public void Rearm(long now)
+        {
+            if (fifo.TryPeek(out var next))
+            {
+                var wait = table.time.GetElapsedTime(now, next.At);
+                timer.Change(wait < Batch ? Batch : wait, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                armed = false;
+            }
+        }
+
+        public void Dispose() => timer.Dispose();
+
+        private byte[] SegmentAt(long number)
+        {
+            while (lastSegment < number)
+            {
+                lastSegment++;
+                if (lastSegment - firstSegment + 1 > ring.Length)
+                {
+                    Grow();
+                }
+
+                ring[lastSegment & (ring.Length - 1)] = spare.TryPop(out var reused) ? reused : GC.AllocateUninitializedArray<byte>(SegmentSize);
+            }
+
+            return ring[number & (ring.Length - 1)]!;
+        }
+
+        private void Grow()
+        {
+            var bigger = new byte[]?[ring.Length * 2];
+            for (var s = firstSegment; s < lastSegment; s++)
+            {
+                bigger[s & (bigger.Length - 1)] = ring[s & (ring.Length - 1)];
+            }
+
+            ring = bigger;
+        }
+    }
+}
+
+/// <summary>What a lingering entry remembers besides its key: all unmanaged, so the table's arrays hold no references.</summary>
+internal readonly struct LingerRecord
+{
+    private readonly ulong addressHigh;
+    private readonly ulong addressLow;
+    private readonly long scopeId;
+    private readonly ushort port;
+    private readonly byte flags; // bit 0 IPv6, bit 1 TCP, bit 2 passes ACK, bit 3 has an endpoint
+
+    public LingerRecord(byte kind, byte method, bool passesAck, SipEndPoint target)
+    {
+        Kind = kind;
+        Method = method;
+        flags = (byte)((passesAck ? 4 : 0) | 8 | (target.Transport == SipTransportKind.Tcp ? 2 : 0));
+        var address = target.Address.Address;
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Clear();
+        address.TryWriteBytes(bytes, out _);
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            flags |= 1;
+            scopeId = address.ScopeId;
+        }
+
+        addressHigh = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        addressLow = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+        port = (ushort)target.Address.Port;
+    }
+
+    public byte Kind { get; }
+
+    public byte Method { get; }
+
+    public bool PassesAck => (flags & 4) != 0;
+
+    /// <summary>Where the reply goes again (a new endpoint object: this is only asked on a retransmission).</summary>
+    public SipEndPoint Target
+    {
+        get
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, addressHigh);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], addressLow);
+            var address = (flags & 1) != 0 ? new IPAddress(bytes, scopeId) : new IPAddress(bytes[..4]);
+            return new SipEndPoint((flags & 2) != 0 ? SipTransportKind.Tcp : SipTransportKind.Udp, new IPEndPoint(address, port));
+        }
+    }
+}
