@@ -14,13 +14,14 @@ namespace Calltracking.Edge.Sip.Transactions;
 /// reply array, its endpoint, a dictionary node), every young collection copied the newest of them into gen1 and
 /// later into gen2: 3–5 MB per collection, a third of each pause (docs/sip.md). Here an entry is an unmanaged struct
 /// in one dictionary keyed by a per-process keyed 64-bit hash of the key; the key's characters and the reply are
-/// appended to a ring of 256 KiB segments per linger length. All entries of a length expire in the order they came,
-/// so a segment is reused once the oldest entry still waiting lies beyond it. The collector sees a few arrays without
-/// references, which it neither copies nor scans. Lookups compare the stored key, so a hash collision never matches
+/// appended to a ring of 256 KiB segments of native memory per linger length. All entries of a length expire in the
+/// order they came, so a segment is reused once the oldest entry still waiting lies beyond it. The collector sees a
+/// few arrays without references, which it neither copies nor scans, and the segments not at all (as large managed
+/// arrays, growing them under a rising call rate counted towards gen2 collections). Lookups compare the stored key, so a hash collision never matches
 /// the wrong entry; it only makes the older entry end early. Expiry is a FIFO per length and one timer armed for its
 /// head, as before: adding is O(1), nothing polls.
 /// </remarks>
-internal sealed class LingerTable : IDisposable
+internal sealed unsafe class LingerTable : IDisposable
 {
     /// <summary>The shortest wait between two firings of a length's timer while entries wait.</summary>
     public static readonly TimeSpan Batch = TimeSpan.FromMilliseconds(10);
@@ -158,11 +159,21 @@ internal sealed class LingerTable : IDisposable
 
             disposed = true;
             slots.Clear();
+            foreach (var lane in lanes)
+            {
+                lane.Dispose();
+            }
         }
 
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A table dropped without <see cref="Dispose"/> (its timers idle, so nothing else holds it) still frees its segments.</summary>
+    ~LingerTable()
+    {
         foreach (var lane in lanes)
         {
-            lane.Dispose();
+            lane.FreeSegments();
         }
     }
 
@@ -235,9 +246,9 @@ internal sealed class LingerTable : IDisposable
         private readonly LingerTable table;
         private readonly long durationTicks;
         private readonly Queue<Due> fifo = new();
-        private readonly Stack<byte[]> spare = new();
+        private readonly Stack<nint> spare = new();
         private readonly ITimer timer;
-        private byte[]?[] ring = new byte[]?[4];
+        private nint[] ring = new nint[4];
         private long firstSegment;
         private long lastSegment = -1;
         private long writePosition;
@@ -271,8 +282,8 @@ internal sealed class LingerTable : IDisposable
             }
 
             var segment = SegmentAt(writePosition >> SegmentShift);
-            key.CopyTo(segment.AsSpan(offset));
-            reply?.CopyTo(segment.AsSpan(offset + key.Length));
+            key.CopyTo(segment[offset..]);
+            reply?.CopyTo(segment[(offset + key.Length)..]);
             var position = writePosition;
             writePosition += size;
             return position;
@@ -286,14 +297,14 @@ internal sealed class LingerTable : IDisposable
             }
 
             var offset = (int)(slot.Position & (SegmentSize - 1));
-            var stored = ring[(slot.Position >> SegmentShift) & (ring.Length - 1)]!.AsSpan(offset, key.Length * sizeof(char));
+            var stored = Segment(slot.Position >> SegmentShift).Slice(offset, key.Length * sizeof(char));
             return stored.SequenceEqual(MemoryMarshal.AsBytes(key.AsSpan()));
         }
 
         public byte[] CopyReply(in Slot slot)
         {
             var offset = (int)(slot.Position & (SegmentSize - 1)) + (slot.KeyChars * sizeof(char));
-            return ring[(slot.Position >> SegmentShift) & (ring.Length - 1)]!.AsSpan(offset, slot.ReplyLength).ToArray();
+            return Segment(slot.Position >> SegmentShift).Slice(offset, slot.ReplyLength).ToArray();
         }
 
         public void Enqueue(long now, ulong hash, long seq, long position)
@@ -324,15 +335,15 @@ internal sealed class LingerTable : IDisposable
             while (firstSegment < keepFrom && firstSegment <= lastSegment)
             {
                 ref var slot = ref ring[firstSegment & (ring.Length - 1)];
-                spare.Push(slot!);
-                slot = null;
+                spare.Push(slot);
+                slot = 0;
                 firstSegment++;
             }
 
             // A quiet table keeps a few spares, not the peak's worth.
             while (spare.Count > 4 && fifo.Count == 0)
             {
-                spare.Pop();
+                NativeMemory.Free((void*)spare.Pop());
             }
 
             if (firstSegment > lastSegment)
@@ -355,9 +366,36 @@ internal sealed class LingerTable : IDisposable
             }
         }
 
-        public void Dispose() => timer.Dispose();
+        /// <summary>Stops the timer and frees every segment (under the table's lock, or from its finalizer).</summary>
+        public void Dispose()
+        {
+            timer.Dispose();
+            FreeSegments();
+        }
 
-        private byte[] SegmentAt(long number)
+        public void FreeSegments()
+        {
+            for (var s = firstSegment; s <= lastSegment; s++)
+            {
+                ref var slot = ref ring[s & (ring.Length - 1)];
+                if (slot != 0)
+                {
+                    NativeMemory.Free((void*)slot);
+                    slot = 0;
+                }
+            }
+
+            while (spare.TryPop(out var segment))
+            {
+                NativeMemory.Free((void*)segment);
+            }
+
+            firstSegment = lastSegment + 1;
+        }
+
+        private Span<byte> Segment(long number) => new((void*)ring[number & (ring.Length - 1)], SegmentSize);
+
+        private Span<byte> SegmentAt(long number)
         {
             while (lastSegment < number)
             {
@@ -367,15 +405,15 @@ internal sealed class LingerTable : IDisposable
                     Grow();
                 }
 
-                ring[lastSegment & (ring.Length - 1)] = spare.TryPop(out var reused) ? reused : GC.AllocateUninitializedArray<byte>(SegmentSize);
+                ring[lastSegment & (ring.Length - 1)] = spare.TryPop(out var reused) ? reused : (nint)NativeMemory.Alloc(SegmentSize);
             }
 
-            return ring[number & (ring.Length - 1)]!;
+            return Segment(number);
         }
 
         private void Grow()
         {
-            var bigger = new byte[]?[ring.Length * 2];
+            var bigger = new nint[ring.Length * 2];
             for (var s = firstSegment; s < lastSegment; s++)
             {
                 bigger[s & (bigger.Length - 1)] = ring[s & (ring.Length - 1)];

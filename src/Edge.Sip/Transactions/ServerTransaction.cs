@@ -182,10 +182,11 @@ public sealed class ServerTransaction : IDisposable
             {
                 if (State == TransactionState.Completed)
                 {
-                    State = TransactionState.Confirmed;
                     retransmitTimer?.Dispose();
                     endTimer?.Dispose();
                     stack.Linger(this, reply: null, passesAck: false, ResponseTarget.IsReliable ? TimeSpan.Zero : stack.Timers.T4); // timer I
+                    // Confirmed once timer I runs: whoever sees the state sees the linger started.
+                    State = TransactionState.Confirmed;
                     return true;
                 }
 
