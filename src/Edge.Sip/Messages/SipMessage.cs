@@ -149,6 +149,50 @@ public sealed class SipMessage
         return list;
     }
 
+    /// <summary>The first address of the first line of <paramref name="name"/> that parses: <c>Addresses(name).FirstOrDefault()</c> without the list.</summary>
+    public NameAddress? FirstAddress(string name)
+    {
+        for (var i = 0; i < headerCount; i++)
+        {
+            if (!headers[i].Is(name))
+            {
+                continue;
+            }
+
+            foreach (var part in NameAddress.SplitUnquoted(headers[i].Value, ','))
+            {
+                if (part.AsSpan().Trim() is { Length: > 0 } && NameAddress.Parse(part.Trim(), out _) is { } address)
+                {
+                    return address;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether a token list header (Require, Supported…) names <paramref name="token"/>, case-insensitively, read in place.</summary>
+    public bool HasToken(string name, string token)
+    {
+        for (var i = 0; i < headerCount; i++)
+        {
+            if (!headers[i].Is(name))
+            {
+                continue;
+            }
+
+            foreach (var range in headers[i].RawValue.Span.Split((byte)','))
+            {
+                if (System.Text.Ascii.EqualsIgnoreCase(headers[i].RawValue.Span[range].Trim(" \t"u8), token))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     public bool HasHeader(string name) => First(name) is not null;
 
     public override string ToString() => IsRequest ? $"{Method} {RequestUri} (Call-ID {CallId})" : $"{StatusCode} {ReasonPhrase} {CSeqMethod} (Call-ID {CallId})";

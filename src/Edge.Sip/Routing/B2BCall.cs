@@ -174,10 +174,24 @@ internal sealed class B2BCall : IClientTransactionUser
             .Add(SipHeaderNames.CSeq, $"{calleeCseq.ToString(CultureInfo.InvariantCulture)} INVITE")
             .Add(SipHeaderNames.Contact, stack.Contact(target.Destination.Transport))
             .Add(SipHeaderNames.PAssertedIdentity, $"<{fromUri}>");
-        var supported = string.Join(", ", carrier.HeaderValues(SipHeaderNames.Supported).Where(s => !s.Equals("100rel", StringComparison.OrdinalIgnoreCase)));
-        if (supported.Length > 0)
+        // Supported goes on as received, less 100rel (the edge does not do reliable provisionals towards the target).
+        if (carrier.HasToken(SipHeaderNames.Supported, "100rel"))
         {
-            invite.Add(SipHeaderNames.Supported, supported);
+            var supported = string.Join(", ", carrier.HeaderValues(SipHeaderNames.Supported).Where(s => !s.Equals("100rel", StringComparison.OrdinalIgnoreCase)));
+            if (supported.Length > 0)
+            {
+                invite.Add(SipHeaderNames.Supported, supported);
+            }
+        }
+        else
+        {
+            foreach (var header in carrier.Headers)
+            {
+                if (header.Is(SipHeaderNames.Supported))
+                {
+                    invite.Add(header);
+                }
+            }
         }
 
         foreach (var (name, value) in ForwardingHeaders.Build(Route))
@@ -313,7 +327,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
         Interlocked.Exchange(ref ringTimer, null)?.Dispose();
         CalleeToTag = response.To?.Tag;
-        CalleeRemoteTarget = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? currentTarget!.RequestUri;
+        CalleeRemoteTarget = response.FirstAddress(SipHeaderNames.Contact)?.Uri ?? currentTarget!.RequestUri;
         router.Register(this, callee: true);
         var ack = ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
         calleeInvite?.Acknowledge(ack);
@@ -458,7 +472,7 @@ internal sealed class B2BCall : IClientTransactionUser
             }
         }
 
-        if (response.HeaderValues(SipHeaderNames.Require).Any(v => v.Equals("timer", StringComparison.OrdinalIgnoreCase)))
+        if (response.HasToken(SipHeaderNames.Require, "timer"))
         {
             writer.Add(SipHeaderNames.Require, "timer");
         }
@@ -574,7 +588,7 @@ internal sealed class B2BCall : IClientTransactionUser
         public static CarrierDialog Of(ServerTransaction invite, string localTag)
         {
             var carrier = invite.Request;
-            var target = carrier.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? carrier.From!.Uri;
+            var target = carrier.FirstAddress(SipHeaderNames.Contact)?.Uri ?? carrier.From!.Uri;
             var fromValue = carrier.HeaderLine(SipHeaderNames.To).Value;
             return new CarrierDialog(
                 target.ToString(),
@@ -659,7 +673,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
     private async Task HangUpStrayAsync(ClientTransaction transaction, SipMessage response)
     {
-        var contact = response.Addresses(SipHeaderNames.Contact).FirstOrDefault()?.Uri ?? transaction.Request.RequestUri!;
+        var contact = response.FirstAddress(SipHeaderNames.Contact)?.Uri ?? transaction.Request.RequestUri!;
         var toTag = response.To?.Tag;
         var from = transaction.Request.HeaderLine(SipHeaderNames.From);
         var to = $"{transaction.Request.Header(SipHeaderNames.To)}" + (toTag is null ? string.Empty : $";tag={toTag}");

@@ -193,7 +193,7 @@ public sealed partial class CallRouter : ISipRequestHandler
             return;
         }
 
-        var callerRaw = request.Addresses(SipHeaderNames.PAssertedIdentity).FirstOrDefault()?.Uri.User ?? request.From?.Uri.User;
+        var callerRaw = request.FirstAddress(SipHeaderNames.PAssertedIdentity)?.Uri.User ?? request.From?.Uri.User;
         RouteLookup lookup;
         try
         {

@@ -267,4 +267,33 @@ public sealed class SipParserTests
         Assert.Equal("va;lue, \"q,u\"", Encoding.UTF8.GetString(header.RawValue.Span));
         Assert.Equal("X-Odd-Header", header.Name);
     }
+
+    [Fact]
+    public void FirstAddress_is_the_first_address_that_parses_and_null_when_none_does()
+    {
+        var m = ParseOk(SipText.Invite
+            .Replace("P-Asserted-Identity: <sip:+79161234567@carrier.example>",
+                "P-Asserted-Identity: <>, \"Odd, Name\" <sip:+79160000001@carrier.example>\nP-Asserted-Identity: <tel:+79160000002>", StringComparison.Ordinal));
+
+        Assert.Equal(m.Addresses(SipHeaderNames.PAssertedIdentity).FirstOrDefault()?.Uri.ToString(), m.FirstAddress(SipHeaderNames.PAssertedIdentity)?.Uri.ToString());
+        Assert.Equal("+79160000001", m.FirstAddress(SipHeaderNames.PAssertedIdentity)!.Uri.User);
+        Assert.Equal("79161234567", m.FirstAddress(SipHeaderNames.Contact)!.Uri.User);
+        Assert.Null(m.FirstAddress("Record-Route"));
+
+        var broken = ParseOk(SipText.Invite.Replace("Contact: <sip:79161234567@192.0.2.10:5060>", "Contact: <<>>, ,", StringComparison.Ordinal));
+        Assert.Null(broken.FirstAddress(SipHeaderNames.Contact));
+        Assert.Empty(broken.Addresses(SipHeaderNames.Contact));
+    }
+
+    [Fact]
+    public void HasToken_reads_token_lists_across_lines_case_insensitively_and_only_whole_tokens()
+    {
+        var m = ParseOk(SipText.Invite.Replace("X-Carrier-Trace: 7f00-aa", "Supported: replaces , TIMER\nSupported:\nRequire: 100relx,,", StringComparison.Ordinal));
+
+        Assert.True(m.HasToken(SipHeaderNames.Supported, "timer"));
+        Assert.True(m.HasToken(SipHeaderNames.Supported, "Replaces"));
+        Assert.False(m.HasToken(SipHeaderNames.Supported, "100rel"));
+        Assert.False(m.HasToken(SipHeaderNames.Require, "100rel"));
+        Assert.False(m.HasToken("Proxy-Require", "timer"));
+    }
 }
