@@ -58,8 +58,8 @@ stop_services() {
 trap stop_services EXIT
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-# A 64 MiB young-generation budget for the edge, as deploy/systemd and deploy/compose set it (fewer GC pauses on the SIP path).
-export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000}
+# An 8 MiB young-generation budget for the edge, as deploy/systemd and deploy/compose set it (short GC pauses on the SIP path).
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x800000}
 dotnet publish src/Edge.Host/Edge.Host.csproj -c Release -o "$STATE/edge" -nologo -v q
 EDGE="$STATE/edge/Calltracking.Edge"
 

@@ -63,6 +63,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// <summary>Client transactions not yet ended: live ones and lingering ones.</summary>
     public int ClientTransactionCount => clientTransactions.Count + lingeringClient.Count;
 
+    /// <summary>Native memory holding finished transactions' keys and replies (segments in use and spare).</summary>
+    public long LingeringBytes => lingeringServer.SegmentBytes + lingeringClient.SegmentBytes;
+
     /// <summary><c>host:port</c> this edge writes into Via, Contact and Record-Route.</summary>
     public string AdvertisedHostPort
     {
