@@ -47,8 +47,8 @@ internal static class LeaseBenchmark
             ["Recording__Directory"] = Path.Combine(data, "recordings"),
             ["Logging__LogLevel__Default"] = "Warning",
 
-            // As deploy/local/start.sh, deploy/systemd and deploy/compose start the edge: a 64 MiB young generation.
-            ["DOTNET_GCgen0size"] = "0x4000000",
+            // As deploy/local/start.sh, deploy/systemd and deploy/compose start the edge: an 8 MiB young generation.
+            ["DOTNET_GCgen0size"] = "0x800000",
         });
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var (project, key) = await new ProjectStore(dataSource).CreateAsync("leasebench", CancellationToken.None);

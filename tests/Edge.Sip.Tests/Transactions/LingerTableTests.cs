@@ -197,6 +197,43 @@ public sealed class LingerTableTests
     }
 
     [Fact]
+    public async Task Parallel_adds_lookups_and_expiry_never_answer_for_another_key()
+    {
+        var time = new FakeTimeProvider();
+        using var table = new LingerTable(time, [Short, Long]);
+        var advance = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                await Task.Yield();
+            }
+        });
+
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < 5_000; i++)
+            {
+                var key = $"s|z9hG4bK-{w}-{i}|192.0.2.7:5080|BYE";
+                var reply = Encoding.ASCII.GetBytes($"SIP/2.0 200 OK\r\nX-Key: {key}\r\n\r\n");
+                table.Add(key, i % 2 == 0 ? Short : Long, Record(kind: (byte)(w % 4)), reply);
+                var probe = $"s|z9hG4bK-{w}-{Random.Shared.Next(0, i + 1)}|192.0.2.7:5080|BYE";
+                if (table.TryGet(probe, withReply: true, out var record, out var got))
+                {
+                    Assert.Equal((byte)(w % 4), record.Kind);
+                    Assert.EndsWith($"X-Key: {probe}\r\n\r\n", Encoding.ASCII.GetString(got!), StringComparison.Ordinal);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        await advance;
+
+        // Everything added ends by its time.
+        time.Advance(Long + LingerTable.Batch);
+        Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
     public void Entries_wider_than_a_segment_are_not_kept_and_a_disposed_table_takes_nothing()
     {
         var time = new FakeTimeProvider();
@@ -211,5 +248,48 @@ public sealed class LingerTableTests
         time.Advance(Long);
         Assert.Empty(ended);
         Assert.Equal(0, table.Count);
+    }
+}
+
+public sealed class ChunkedQueueTests
+{
+    [Fact]
+    public void Items_come_out_in_order_across_chunks_and_the_queue_is_reused_once_empty()
+    {
+        var queue = new ChunkedQueue<long>();
+        Assert.False(queue.TryPeek(out _));
+        Assert.Throws<InvalidOperationException>(queue.Dequeue);
+
+        for (var round = 0; round < 3; round++)
+        {
+            for (long i = 0; i < 5_000; i++)
+            {
+                queue.Enqueue(i);
+            }
+
+            // Interleaved: take some, add some, across chunk edges.
+            for (long i = 0; i < 2_500; i++)
+            {
+                Assert.True(queue.TryPeek(out var head));
+                Assert.Equal(i, head);
+                queue.Dequeue();
+            }
+
+            for (long i = 5_000; i < 7_000; i++)
+            {
+                queue.Enqueue(i);
+            }
+
+            Assert.Equal(4_500, queue.Count);
+            for (long i = 2_500; i < 7_000; i++)
+            {
+                Assert.True(queue.TryPeek(out var head));
+                Assert.Equal(i, head);
+                queue.Dequeue();
+            }
+
+            Assert.True(queue.IsEmpty);
+            Assert.False(queue.TryPeek(out _));
+        }
     }
 }
