@@ -48,7 +48,7 @@ internal static class LeaseBenchmark
             ["Logging__LogLevel__Default"] = "Warning",
 
             // As deploy/local/start.sh, deploy/systemd and deploy/compose start the edge: an 8 MiB young generation.
-            ["DOTNET_GCgen0size"] = "0x800000",
+            ["DOTNET_GCgen0size"] = Environment.GetEnvironmentVariable("LEASE_GEN0") ?? "0x800000",
         });
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var (project, key) = await new ProjectStore(dataSource).CreateAsync("leasebench", CancellationToken.None);
