@@ -238,6 +238,7 @@ internal sealed class B2BCall : IClientTransactionUser
             return;
         }
 
+        ServerTransaction carrierInvite;
         lock (gate)
         {
             if (State != CallState.Trying && State != CallState.Ringing)
@@ -246,6 +247,7 @@ internal sealed class B2BCall : IClientTransactionUser
             }
 
             State = CallState.Ringing;
+            carrierInvite = Invite; // still held: it is let go only after the call is answered
         }
 
         if (!ringing)
@@ -257,7 +259,7 @@ internal sealed class B2BCall : IClientTransactionUser
             router.Events.OnRinging(new CallRinging(Id, ringingAt));
         }
 
-        _ = Invite.SendAsync(CarrierResponse(response).ToArray(), response.StatusCode);
+        _ = carrierInvite.SendAsync(CarrierResponse(response, carrierInvite).ToArray(), response.StatusCode);
     }
 
     public void OnFinal(ClientTransaction transaction, SipMessage response)
@@ -365,7 +367,7 @@ internal sealed class B2BCall : IClientTransactionUser
         }
 
         var carrierInvite = Invite;
-        var ok = CarrierResponse(response).ToArray();
+        var ok = CarrierResponse(response, carrierInvite).ToArray();
         if (!carrierInvite.ResponseTarget.IsReliable)
         {
             // §13.3.1.4: the UAS core retransmits its 2xx until the ACK arrives.
@@ -454,12 +456,12 @@ internal sealed class B2BCall : IClientTransactionUser
         }
     }
 
-    private SipMessageWriter CarrierResponse(SipMessage response)
+    private SipMessageWriter CarrierResponse(SipMessage response, ServerTransaction carrierInvite)
     {
-        var writer = Invite.CreateResponse(response.StatusCode, response.ReasonPhrase, CarrierToTag);
+        var writer = carrierInvite.CreateResponse(response.StatusCode, response.ReasonPhrase, CarrierToTag);
         if (response.StatusCode < 300)
         {
-            writer.Add(SipHeaderNames.Contact, stack.Contact(Invite.Source.Transport));
+            writer.Add(SipHeaderNames.Contact, stack.Contact(carrierInvite.Source.Transport));
         }
 
         // One pass over the response's headers (no iterator per name), in the order received.
@@ -494,7 +496,7 @@ internal sealed class B2BCall : IClientTransactionUser
         }
 
         Interlocked.Exchange(ref ringTimer, null)?.Dispose();
-        var writer = response is not null ? CarrierResponse(response) : Invite.CreateResponse(code, reason, CarrierToTag);
+        var writer = response is not null ? CarrierResponse(response, Invite) : Invite.CreateResponse(code, reason, CarrierToTag);
         await Invite.SendAsync(writer.ToArray(), code);
         router.End(this, status, code, reason);
     }
