@@ -49,7 +49,7 @@ public sealed class ClientTransaction : IDisposable
     public bool IsInvite => Request.Method == "INVITE";
 
     /// <summary>The kind on the active-transactions gauge.</summary>
-    internal string Kind => IsInvite ? "client_invite" : "client_non_invite";
+    internal byte Kind => IsInvite ? TransactionKind.ClientInvite : TransactionKind.ClientNonInvite;
 
     internal async Task StartAsync()
     {

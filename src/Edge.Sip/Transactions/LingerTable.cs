@@ -417,12 +417,6 @@ internal sealed unsafe class LingerTable : IDisposable
             {
                 NativeMemory.Free((void*)spare.Pop());
             }
-
-            if (firstSegment > lastSegment)
-            {
-                // Nothing is written past the released segments: the next write starts a fresh one.
-                firstSegment = lastSegment + 1;
-            }
         }
 
         public void Rearm(long now)
@@ -438,7 +432,7 @@ internal sealed unsafe class LingerTable : IDisposable
             }
         }
 
-        /// <summary>Stops the timer and frees every segment (under the table's lock, or from its finalizer).</summary>
+        /// <summary>Stops the timer and frees every segment (under the lane's lock, or from the table's finalizer).</summary>
         public void Dispose()
         {
             timer.Dispose();
@@ -549,10 +543,10 @@ internal sealed class ChunkedQueue<T>
 
         Count--;
         head++;
-        var first = chunks.Peek();
         if (Count == 0 || head == ChunkSize)
         {
-            chunks.Dequeue();
+            // The head chunk is used up (when the queue is empty, it is the only chunk left).
+            var first = chunks.Dequeue();
             if (spare.Count < 4)
             {
                 spare.Push(first);
@@ -561,12 +555,6 @@ internal sealed class ChunkedQueue<T>
             head = 0;
             if (Count == 0)
             {
-                while (chunks.TryDequeue(out var rest) && spare.Count < 4)
-                {
-                    spare.Push(rest);
-                }
-
-                chunks.Clear();
                 tail = null;
                 tailCount = 0;
             }
@@ -581,13 +569,13 @@ internal readonly struct LingerRecord
     private readonly ulong addressLow;
     private readonly long scopeId;
     private readonly ushort port;
-    private readonly byte flags; // bit 0 IPv6, bit 1 TCP, bit 2 passes ACK, bit 3 has an endpoint
+    private readonly byte flags; // bit 0 IPv6, bit 1 TCP, bit 2 passes ACK
 
     public LingerRecord(byte kind, byte method, bool passesAck, SipEndPoint target)
     {
         Kind = kind;
         Method = method;
-        flags = (byte)((passesAck ? 4 : 0) | 8 | (target.Transport == SipTransportKind.Tcp ? 2 : 0));
+        flags = (byte)((passesAck ? 4 : 0) | (target.Transport == SipTransportKind.Tcp ? 2 : 0));
         var address = target.Address.Address;
         Span<byte> bytes = stackalloc byte[16];
         bytes.Clear();

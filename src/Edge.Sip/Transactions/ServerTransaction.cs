@@ -44,7 +44,7 @@ public sealed class ServerTransaction : IDisposable
     public bool IsInvite => Request.Method == "INVITE";
 
     /// <summary>The kind on the active-transactions gauge.</summary>
-    internal string Kind => IsInvite ? "server_invite" : "server_non_invite";
+    internal byte Kind => IsInvite ? TransactionKind.ServerInvite : TransactionKind.ServerNonInvite;
 
     public TransactionState State { get; private set; }
 

@@ -65,7 +65,7 @@ public sealed class SipMetrics
 
     public void Rejected(string reason) => rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void TransactionStarted(string kind) => transactions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    internal void TransactionStarted(byte kind) => transactions.Add(1, new KeyValuePair<string, object?>("kind", TransactionKind.Name(kind)));
 
-    public void TransactionEnded(string kind) => transactions.Add(-1, new KeyValuePair<string, object?>("kind", kind));
+    internal void TransactionEnded(byte kind) => transactions.Add(-1, new KeyValuePair<string, object?>("kind", TransactionKind.Name(kind)));
 }

@@ -21,7 +21,6 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private readonly ILogger<SipStack> logger;
     private readonly ConcurrentDictionary<string, ServerTransaction> serverTransactions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientTransaction> clientTransactions = new(StringComparer.Ordinal);
-    private static readonly string[] KindNames = ["server_invite", "server_non_invite", "client_invite", "client_non_invite"];
     private readonly LingerTable lingeringServer;
     private readonly LingerTable lingeringClient;
     private UdpSipTransport? udp;
@@ -41,8 +40,8 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         handler = new OptionsResponder();
         AdvertisedHostPort = "127.0.0.1:5060"; // until the transports are up
         TimeSpan[] lengths = [Timers.T4, Timers.Timeout64, Timers.TimerD];
-        lingeringServer = new LingerTable(time, lengths, EndLingering);
-        lingeringClient = new LingerTable(time, lengths, EndLingering);
+        lingeringServer = new LingerTable(time, lengths, metrics.TransactionEnded);
+        lingeringClient = new LingerTable(time, lengths, metrics.TransactionEnded);
     }
 
     public TimeProvider Time { get; }
@@ -425,7 +424,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             transaction.Request.Method, ack, transaction.Target, passesAck: false, length);
 
     private void Linger<T>(ConcurrentDictionary<string, T> live, LingerTable lingering, T transaction,
-        string key, string kind, string method, byte[]? reply, SipEndPoint replyTarget, bool passesAck, TimeSpan length)
+        string key, byte kind, string method, byte[]? reply, SipEndPoint replyTarget, bool passesAck, TimeSpan length)
         where T : class
     {
         if (length <= TimeSpan.Zero)
@@ -435,7 +434,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
 
         // The lingering entry goes in before the live one goes out, so a retransmission always finds one of them.
-        var record = new LingerRecord((byte)Array.IndexOf(KindNames, kind), SipMetrics.MethodIndex(method), passesAck, replyTarget);
+        var record = new LingerRecord(kind, SipMetrics.MethodIndex(method), passesAck, replyTarget);
         var ticket = lingering.Add(key, length, record, reply);
         if (!live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
         {
@@ -451,14 +450,12 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
     }
 
-    private void EndLingering(byte kind) => Metrics.TransactionEnded(KindNames[kind]);
-
     internal void Remove(ServerTransaction transaction) => End(serverTransactions, transaction.Key, transaction, transaction.Kind);
 
     internal void Remove(ClientTransaction transaction) => End(clientTransactions, transaction.Key, transaction, transaction.Kind);
 
     /// <summary>Takes a live transaction out of its table and off the gauge, if it is still there.</summary>
-    private void End<T>(ConcurrentDictionary<string, T> live, string key, T transaction, string kind)
+    private void End<T>(ConcurrentDictionary<string, T> live, string key, T transaction, byte kind)
         where T : class
     {
         if (live.TryRemove(new KeyValuePair<string, T>(key, transaction)))
