@@ -7,25 +7,35 @@ namespace Calltracking.Edge.Sip.Messages;
 /// <summary>
 /// Builds a message for the wire: a start line, headers in order (values as text or as the raw bytes received, so
 /// forwarded headers are copied byte for byte) and a body; Content-Length is always written from the body.
-/// Serialisation goes through a thread-local buffer and yields one exact-size array per message.
+/// The header table is rented from a pool and given back once the message is written, so a writer is written once
+/// (<see cref="ToArray"/> or <see cref="WriteTo"/>); serialisation goes through a thread-local buffer and yields one
+/// exact-size array per message.
 /// </summary>
 public sealed class SipMessageWriter
 {
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? scratch;
 
-    private readonly List<Line> headers;
+    private Line[]? headers;
+    private int count;
     private string startLine = string.Empty;
     private ReadOnlyMemory<byte> body;
 
-    private SipMessageWriter(int headerCapacity) => headers = new List<Line>(headerCapacity);
+    private SipMessageWriter(int headerCapacity, string method)
+    {
+        headers = ArrayPool<Line>.Shared.Rent(Math.Max(headerCapacity, 4));
+        Method = method;
+    }
 
-    /// <param name="headerCapacity">Headers expected, so the list is sized once (a forwarded INVITE has dozens, an ACK eight).</param>
+    /// <summary>The request's method; empty for a response.</summary>
+    public string Method { get; }
+
+    /// <param name="headerCapacity">Headers expected, so the table is rented once (a forwarded INVITE has dozens, an ACK eight).</param>
     public static SipMessageWriter Request(string method, string requestUri, int headerCapacity = 10) =>
-        new(headerCapacity) { startLine = $"{method} {requestUri} SIP/2.0" };
+        new(headerCapacity, method) { startLine = $"{method} {requestUri} SIP/2.0" };
 
     public static SipMessageWriter Response(int statusCode, string reason, int headerCapacity = 10) =>
-        new(headerCapacity) { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
+        new(headerCapacity, string.Empty) { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
 
     /// <summary>A response to <paramref name="request"/> per RFC 3261 §8.2.6: Via, From, To (with a tag), Call-ID, CSeq copied.</summary>
     public static SipMessageWriter ResponseTo(SipMessage request, int statusCode, string reason, string? toTag)
@@ -35,7 +45,7 @@ public sealed class SipMessageWriter
         // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
         foreach (var via in request.Vias)
         {
-            writer.headers.Add(new Line(SipHeaderNames.Via, via.ToString(), default));
+            writer.Append(new Line(SipHeaderNames.Via, via.ToString(), default, null));
         }
 
         foreach (var header in request.Headers)
@@ -46,56 +56,84 @@ public sealed class SipMessageWriter
             }
             else if (header.Is(SipHeaderNames.To))
             {
-                if (toTag is not null && statusCode > 100 && request.To is { Tag: null })
-                {
-                    writer.headers.Add(new Line(SipHeaderNames.To, $"{header.Value};tag={toTag}", default));
-                }
-                else
-                {
-                    writer.Add(header);
-                }
+                // The To as received, and the tag after it when this response sets one (§8.2.6.2).
+                var tag = toTag is not null && statusCode > 100 && request.To is { Tag: null } ? toTag : null;
+                writer.Append(new Line(header.Name, null, header.RawValue, tag));
             }
         }
 
         return writer;
     }
 
+    /// <summary>The branch of the first Via (the one this edge puts on a request it sends); null without one.</summary>
+    public string? TopViaBranch
+    {
+        get
+        {
+            foreach (var header in Lines)
+            {
+                if (header.Is(SipHeaderNames.Via))
+                {
+                    return header.Text is { } text ? ViaHeader.Parse(text, out _)?.Branch : null;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private ReadOnlySpan<Line> Lines => (headers ?? throw Written()).AsSpan(0, count);
+
     /// <summary>Replaces the Via headers with one value per entry (used when answering with received/rport added).</summary>
     public SipMessageWriter ReplaceVias(IEnumerable<ViaHeader> vias)
     {
-        var index = headers.FindIndex(h => h.Is(SipHeaderNames.Via));
-        headers.RemoveAll(h => h.Is(SipHeaderNames.Via));
-        headers.InsertRange(Math.Max(0, index), vias.Select(v => new Line(SipHeaderNames.Via, v.ToString(), default)));
+        var index = -1;
+        var lines = Lines;
+        for (var i = 0; i < lines.Length && index < 0; i++)
+        {
+            index = lines[i].Is(SipHeaderNames.Via) ? i : -1;
+        }
+
+        Remove(SipHeaderNames.Via);
+        var at = Math.Max(0, index);
+        foreach (var via in vias)
+        {
+            Insert(at++, new Line(SipHeaderNames.Via, via.ToString(), default, null));
+        }
+
         return this;
     }
 
     /// <summary>A header given as text: kept as the string and encoded once, straight into the output.</summary>
-    public SipMessageWriter Add(string name, string value)
-    {
-        headers.Add(new Line(name, value, default));
-        return this;
-    }
+    public SipMessageWriter Add(string name, string value) => Append(new Line(name, value, default, null));
 
     /// <summary>A header as received: its bytes are copied unchanged.</summary>
-    public SipMessageWriter Add(SipHeader header)
-    {
-        headers.Add(new Line(header.Name, null, header.RawValue));
-        return this;
-    }
+    public SipMessageWriter Add(SipHeader header) => Append(new Line(header.Name, null, header.RawValue, null));
 
     public SipMessageWriter Remove(string name)
     {
-        headers.RemoveAll(h => h.Is(name));
+        var lines = headers ?? throw Written();
+        var kept = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (!lines[i].Is(name))
+            {
+                lines[kept++] = lines[i];
+            }
+        }
+
+        Array.Clear(lines, kept, count - kept);
+        count = kept;
         return this;
     }
 
     public SipMessageWriter WithBody(ReadOnlyMemory<byte> content, string? contentType)
     {
         body = content;
-        headers.RemoveAll(h => h.Is(SipHeaderNames.ContentType));
+        Remove(SipHeaderNames.ContentType);
         if (contentType is not null && content.Length > 0)
         {
-            headers.Add(new Line(SipHeaderNames.ContentType, contentType, default));
+            Append(new Line(SipHeaderNames.ContentType, contentType, default, null));
         }
 
         return this;
@@ -109,11 +147,13 @@ public sealed class SipMessageWriter
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Writes the message and gives the header table back to the pool: the writer cannot be used again.</summary>
     public void WriteTo(IBufferWriter<byte> output)
     {
+        var lines = headers ?? throw Written();
         WriteAscii(output, startLine);
         WriteCrlf(output);
-        foreach (var header in headers)
+        foreach (var header in lines.AsSpan(0, count))
         {
             if (header.Is(SipHeaderNames.ContentLength))
             {
@@ -131,20 +171,59 @@ public sealed class SipMessageWriter
                 output.Write(header.Raw.Span);
             }
 
+            if (header.Tag is { } tag)
+            {
+                output.Write(";tag="u8);
+                WriteAscii(output, tag);
+            }
+
             WriteCrlf(output);
         }
 
         output.Write("Content-Length: "u8);
-        WriteAscii(output, body.Length.ToString(CultureInfo.InvariantCulture));
+        var digits = output.GetSpan(11);
+        body.Length.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+        output.Advance(written);
         WriteCrlf(output);
         WriteCrlf(output);
         output.Write(body.Span);
+
+        headers = null;
+        ArrayPool<Line>.Shared.Return(lines, clearArray: true);
     }
+
+    private SipMessageWriter Append(in Line line)
+    {
+        var lines = headers ?? throw Written();
+        if (count == lines.Length)
+        {
+            var larger = ArrayPool<Line>.Shared.Rent(lines.Length * 2);
+            lines.AsSpan(0, count).CopyTo(larger);
+            ArrayPool<Line>.Shared.Return(lines, clearArray: true);
+            headers = lines = larger;
+        }
+
+        lines[count++] = line;
+        return this;
+    }
+
+    private void Insert(int index, in Line line)
+    {
+        Append(line);
+        var lines = headers!;
+        lines.AsSpan(index, count - 1 - index).CopyTo(lines.AsSpan(index + 1));
+        lines[index] = line;
+    }
+
+    private static InvalidOperationException Written() => new("the message has been written; a writer is written once");
 
     private static void WriteCrlf(IBufferWriter<byte> output) => output.Write("\r\n"u8);
 
-    /// <summary>One header to write: its value as text (<see cref="Text"/>) or as bytes received (<see cref="Raw"/>).</summary>
-    private readonly record struct Line(string Name, string? Text, ReadOnlyMemory<byte> Raw)
+    /// <summary>
+    /// One header to write: its value as text (<see cref="Text"/>) or as bytes received (<see cref="Raw"/>), and a
+    /// tag parameter to append (<see cref="Tag"/>, for the To of a response that sets one).
+    /// </summary>
+    private readonly record struct Line(string Name, string? Text, ReadOnlyMemory<byte> Raw, string? Tag)
     {
         public bool Is(string name) => string.Equals(Name, name, StringComparison.OrdinalIgnoreCase);
     }

@@ -15,6 +15,7 @@ public sealed class ClientTransaction : IDisposable
     private readonly SipStack stack;
     private readonly Lock gate = new();
     private readonly byte[] requestBytes;
+    private SipMessage? request;
     private ITimer? retransmitTimer;
     private ITimer? timeoutTimer;
     private ITimer? endTimer;
@@ -22,23 +23,43 @@ public sealed class ClientTransaction : IDisposable
     private byte[]? ackBytes;
     private bool acknowledged;
 
-    internal ClientTransaction(SipStack stack, string branch, SipMessage request, byte[] requestBytes, SipEndPoint target, IClientTransactionUser user)
+    internal ClientTransaction(SipStack stack, string branch, string method, byte[] requestBytes, SipEndPoint target, IClientTransactionUser user)
     {
         this.stack = stack;
         this.requestBytes = requestBytes;
         Branch = branch;
-        Request = request;
+        Method = method;
         Target = target;
         User = user;
-        Key = TransactionKey.ForClient(branch, request.Method);
-        State = request.Method == "INVITE" ? TransactionState.Calling : TransactionState.Trying;
+        Key = TransactionKey.ForClient(branch, method);
+        State = method == "INVITE" ? TransactionState.Calling : TransactionState.Trying;
     }
 
     public string Key { get; }
 
     public string Branch { get; }
 
-    public SipMessage Request { get; }
+    public string Method { get; }
+
+    /// <summary>
+    /// The request as sent, parsed from its bytes the first time it is read (a CANCEL, the ACK of a failure): most
+    /// transactions never need it, and a parsed copy kept for a whole call would outlive every young collection.
+    /// </summary>
+    public SipMessage Request
+    {
+        get
+        {
+            var parsed = Volatile.Read(ref request);
+            if (parsed is null)
+            {
+                parsed = SipParser.Parse(requestBytes, datagram: true, out var error, int.MaxValue)
+                    ?? throw new InvalidOperationException($"the edge built an invalid request: {error?.Reason}");
+                parsed = Interlocked.CompareExchange(ref request, parsed, null) ?? parsed;
+            }
+
+            return parsed;
+        }
+    }
 
     public SipEndPoint Target { get; }
 
@@ -46,7 +67,7 @@ public sealed class ClientTransaction : IDisposable
 
     public TransactionState State { get; private set; }
 
-    public bool IsInvite => Request.Method == "INVITE";
+    public bool IsInvite => Method == "INVITE";
 
     /// <summary>The kind on the active-transactions gauge.</summary>
     internal byte Kind => IsInvite ? TransactionKind.ClientInvite : TransactionKind.ClientNonInvite;
@@ -83,7 +104,7 @@ public sealed class ClientTransaction : IDisposable
             retransmitTimer?.Change(retransmitInterval, Timeout.InfiniteTimeSpan);
         }
 
-        stack.Metrics.Retransmission("out", Request.Method);
+        stack.Metrics.Retransmission("out", Method);
         _ = stack.SendAsync(Target, requestBytes);
     }
 

@@ -375,13 +375,11 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// <param name="created">Called with the transaction before the request leaves, so a fast response always finds its caller ready.</param>
     public async Task<ClientTransaction> SendRequestAsync(SipMessageWriter request, SipEndPoint target, IClientTransactionUser user, Action<ClientTransaction>? created = null)
     {
-        var bytes = request.ToArray();
-        var parsed = SipParser.Parse(bytes, datagram: true, out var error, int.MaxValue)
-            ?? throw new InvalidOperationException($"the edge built an invalid request: {error?.Reason}");
-        var transaction = new ClientTransaction(this, parsed.TopVia!.Branch ?? string.Empty, parsed, bytes, target, user);
+        var branch = request.TopViaBranch ?? throw new InvalidOperationException("a request the edge sends carries its Via with a branch");
+        var transaction = new ClientTransaction(this, branch, request.Method, request.ToArray(), target, user);
         clientTransactions[transaction.Key] = transaction;
         Metrics.TransactionStarted(transaction.Kind);
-        Metrics.Request("out", parsed.Method);
+        Metrics.Request("out", transaction.Method);
         created?.Invoke(transaction);
         await transaction.StartAsync();
         return transaction;
@@ -421,7 +419,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// <summary>The client transaction is final: for <paramref name="length"/> only its key and the ACK to send again stay.</summary>
     internal void Linger(ClientTransaction transaction, byte[]? ack, TimeSpan length) =>
         Linger(clientTransactions, lingeringClient, transaction, transaction.Key, transaction.Kind,
-            transaction.Request.Method, ack, transaction.Target, passesAck: false, length);
+            transaction.Method, ack, transaction.Target, passesAck: false, length);
 
     private void Linger<T>(ConcurrentDictionary<string, T> live, LingerTable lingering, T transaction,
         string key, byte kind, string method, byte[]? reply, SipEndPoint replyTarget, bool passesAck, TimeSpan length)

@@ -85,4 +85,58 @@ public sealed class SipMessageWriterTests
             Assert.Equal(body, parsed.Body.ToArray());
         }
     }
+
+    [Fact]
+    public void A_writer_is_written_once()
+    {
+        var writer = SipMessageWriter.ResponseTo(Invite(), 200, "OK", "t");
+        _ = writer.ToArray();
+
+        Assert.Throws<InvalidOperationException>(() => writer.ToArray());
+        Assert.Throws<InvalidOperationException>(() => writer.Add("Server", "edge"));
+        Assert.Throws<InvalidOperationException>(() => writer.Remove("Server"));
+    }
+
+    [Fact]
+    public void A_table_grows_past_its_capacity_and_keeps_the_order()
+    {
+        var writer = SipMessageWriter.Request("OPTIONS", "sip:edge@192.0.2.1", headerCapacity: 1)
+            .Add("Via", "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKgrow")
+            .Add("From", "<sip:a@192.0.2.9>;tag=1").Add("To", "<sip:edge@192.0.2.1>").Add("Call-ID", "grow@192.0.2.9")
+            .Add("CSeq", "1 OPTIONS").Add("Max-Forwards", "70");
+        for (var i = 0; i < 40; i++)
+        {
+            writer.Add($"X-N{i}", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        writer.Remove("X-N7");
+        var parsed = SipParser.Parse(writer.ToArray(), true, out var error)!;
+
+        Assert.Null(error);
+        var names = parsed.Headers.ToArray().Select(h => h.Name).Where(n => n.StartsWith("X-N", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(0, 40).Where(i => i != 7).Select(i => $"X-N{i}"), names);
+    }
+
+    [Fact]
+    public void The_branch_and_method_of_a_request_are_read_from_what_was_added()
+    {
+        var writer = SipMessageWriter.Request("BYE", "sip:a@192.0.2.1")
+            .Add("Max-Forwards", "70")
+            .Add("Via", "SIP/2.0/UDP 192.0.2.9:5060;rport;branch=z9hG4bKfirst")
+            .Add("Via", "SIP/2.0/UDP 192.0.2.8;branch=z9hG4bKsecond");
+
+        Assert.Equal("BYE", writer.Method);
+        Assert.Equal("z9hG4bKfirst", writer.TopViaBranch);
+        Assert.Null(SipMessageWriter.Request("BYE", "sip:a@192.0.2.1").Add("Via", "SIP/2.0/UDP 192.0.2.9").TopViaBranch);
+        Assert.Null(SipMessageWriter.Request("BYE", "sip:a@192.0.2.1").TopViaBranch);
+    }
+
+    [Fact]
+    public void A_to_that_already_has_a_tag_is_copied_as_received()
+    {
+        var ok = SipParser.Parse(SipText.Wire(SipText.Invite.Replace("To: <sip:74951234567@edge.example.net>", "To: <sip:74951234567@edge.example.net>;tag=theirs", StringComparison.Ordinal)), true, out _)!;
+        var response = SipParser.Parse(SipMessageWriter.ResponseTo(ok, 200, "OK", "ours").ToArray(), true, out _)!;
+
+        Assert.Equal("theirs", response.To!.Tag);
+    }
 }
