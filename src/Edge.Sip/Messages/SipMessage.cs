@@ -219,6 +219,26 @@ public sealed class SipMessage
         return SipUri.Parse(text.Chars, out _);
     }
 
+    /// <summary>
+    /// The top Via's sent-by and branch read in place from the received bytes, without building any Via (the
+    /// transaction key of nearly every message); false when there is no Via or it is not a plain one
+    /// (<see cref="ViaHeader.TryReadPlain"/>), and then <see cref="TopVia"/> gives them.
+    /// </summary>
+    internal bool TryReadTopVia(out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
+    {
+        for (var i = 0; i < headerCount; i++)
+        {
+            if ((object)headers[i].Name == SipHeaderNames.Via)
+            {
+                return ViaHeader.TryReadPlain(headers[i].RawValue.Span, out sentBy, out branch);
+            }
+        }
+
+        sentBy = default;
+        branch = default;
+        return false;
+    }
+
     /// <summary>Every Via value of every Via line; on a malformed one (a refused request) the ones before it.</summary>
     [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
     private List<ViaHeader> BuildVias()

@@ -75,6 +75,112 @@ public sealed class ViaHeader
         }
     }
 
+    private static readonly System.Buffers.SearchValues<byte> NotInTransport = System.Buffers.SearchValues.Create(";,/"u8);
+    private static readonly System.Buffers.SearchValues<byte> NotInPlainParameter = System.Buffers.SearchValues.Create(" \t\""u8);
+    private static readonly System.Buffers.SearchValues<byte> Ipv6Chars = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:."u8);
+    private static readonly System.Buffers.SearchValues<byte> HostChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"u8);
+
+    /// <summary>
+    /// Reads the first Via of a Via line in place: its sent-by and its branch, as received. Only a plain Via is read
+    /// (<c>SIP/2.0/transport</c>, one space or tab, a host or bracketed address with an optional port without leading
+    /// zeros, parameters without spaces or quotes); for anything else it returns false and the caller parses the Via,
+    /// which gives the same sent-by and branch for a plain one (<see cref="SentBy"/>, <see cref="Branch"/>).
+    /// </summary>
+    internal static bool TryReadPlain(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
+    {
+        sentBy = default;
+        branch = default;
+        var s = value.TrimStart(" \t"u8);
+        if (s.Length < 9 || !System.Text.Ascii.EqualsIgnoreCase(s[..8], "SIP/2.0/"u8))
+        {
+            return false;
+        }
+
+        s = s[8..];
+        var space = s.IndexOfAny(" \t"u8);
+        if (space <= 0 || s[..space].IndexOfAny(NotInTransport) >= 0)
+        {
+            return false;
+        }
+
+        s = s[(space + 1)..];
+        var end = s.IndexOfAny(";, \t"u8);
+        sentBy = end < 0 ? s : s[..end];
+        if (!IsPlainSentBy(sentBy))
+        {
+            return false;
+        }
+
+        s = end < 0 ? default : s[end..];
+        while (s.Length > 0 && s[0] == (byte)';')
+        {
+            s = s[1..];
+            var stop = s.IndexOfAny(";,"u8);
+            var parameter = stop < 0 ? s : s[..stop];
+            if (parameter.IsEmpty || parameter.IndexOfAny(NotInPlainParameter) >= 0)
+            {
+                return false;
+            }
+
+            var eq = parameter.IndexOf((byte)'=');
+            if (branch.IsEmpty && eq == 6 && System.Text.Ascii.EqualsIgnoreCase(parameter[..6], "branch"u8))
+            {
+                branch = parameter[7..];
+            }
+
+            s = stop < 0 ? default : s[stop..];
+        }
+
+        // What follows the parameters is nothing, or the comma before the next Via.
+        return (s.IsEmpty || s[0] == (byte)',') && !branch.IsEmpty && System.Text.Ascii.IsValid(branch);
+    }
+
+    private static bool IsPlainSentBy(ReadOnlySpan<byte> sentBy)
+    {
+        var host = sentBy;
+        var port = ReadOnlySpan<byte>.Empty;
+        if (sentBy.Length > 0 && sentBy[0] == (byte)'[')
+        {
+            var close = sentBy.IndexOf((byte)']');
+            if (close < 3 || sentBy[1..close].IndexOfAnyExcept(Ipv6Chars) >= 0)
+            {
+                return false;
+            }
+
+            host = default;
+            port = sentBy[(close + 1)..];
+            if (!port.IsEmpty && port[0] != (byte)':')
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var colon = sentBy.IndexOf((byte)':');
+            if (colon >= 0)
+            {
+                host = sentBy[..colon];
+                port = sentBy[colon..];
+            }
+
+            if (host.IsEmpty || host.IndexOfAnyExcept(HostChars) >= 0)
+            {
+                return false;
+            }
+        }
+
+        if (port.IsEmpty)
+        {
+            return true;
+        }
+
+        // ":digits", 1..65535 as written by a number's own formatting (no leading zero).
+        var digits = port[1..];
+        return digits.Length is > 0 and <= 5 && digits[0] != (byte)'0' && System.Buffers.Text.Utf8Parser.TryParse(digits, out int number, out var consumed)
+            && consumed == digits.Length && number is >= 1 and <= 65535;
+    }
+
     private static bool TryParse(ReadOnlySpan<char> text, bool build, out ViaHeader? via, out string? error)
     {
         via = null;

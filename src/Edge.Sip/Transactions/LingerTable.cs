@@ -133,7 +133,7 @@ internal sealed unsafe class LingerTable : IDisposable
     public long Add(string key, TimeSpan length) => Add(key, length, default, reply: null);
 
     /// <summary>Finds the entry for <paramref name="key"/>; <paramref name="reply"/> is a copy of its reply when asked for and present.</summary>
-    public bool TryGet(string key, bool withReply, out LingerRecord record, out byte[]? reply)
+    public bool TryGet(ReadOnlySpan<char> key, bool withReply, out LingerRecord record, out byte[]? reply)
     {
         var hash = Hash(key);
         var shard = ShardOf(hash);
@@ -168,7 +168,7 @@ internal sealed unsafe class LingerTable : IDisposable
         return true;
     }
 
-    public bool Contains(string key) => TryGet(key, withReply: false, out _, out _);
+    public bool Contains(ReadOnlySpan<char> key) => TryGet(key, withReply: false, out _, out _);
 
     /// <summary>Ends the entry <paramref name="ticket"/> (from <see cref="Add(string, TimeSpan, LingerRecord, byte[])"/>) now, if it is still the key's.</summary>
     public bool Remove(string key, long ticket)
@@ -223,14 +223,14 @@ internal sealed unsafe class LingerTable : IDisposable
         }
     }
 
-    private static ulong Hash(string key)
+    private static ulong Hash(ReadOnlySpan<char> key)
     {
         // Two 32-bit hashes with the process's random seeds (Marvin for string, xxHash32 for HashCode): 64 bits an
         // outsider cannot aim at.
         var second = new HashCode();
         second.Add(HashSeed);
-        second.AddBytes(MemoryMarshal.AsBytes(key.AsSpan()));
-        return ((ulong)(uint)string.GetHashCode(key.AsSpan()) << 32) | (uint)second.ToHashCode();
+        second.AddBytes(MemoryMarshal.AsBytes(key));
+        return ((ulong)(uint)string.GetHashCode(key) << 32) | (uint)second.ToHashCode();
     }
 
     private Shard ShardOf(ulong hash) => shards[(int)(hash & (ShardCount - 1))];
@@ -361,7 +361,7 @@ internal sealed unsafe class LingerTable : IDisposable
         /// <summary>Whether the bytes at <paramref name="position"/> are still in the ring (not released for reuse).</summary>
         public bool Holds(long position) => (position >> SegmentShift) >= firstSegment && (position >> SegmentShift) <= lastSegment;
 
-        public bool KeyEquals(in Slot slot, string key)
+        public bool KeyEquals(in Slot slot, ReadOnlySpan<char> key)
         {
             if (slot.KeyChars != key.Length)
             {
@@ -370,7 +370,7 @@ internal sealed unsafe class LingerTable : IDisposable
 
             var offset = (int)(slot.Position & (SegmentSize - 1));
             var stored = Segment(slot.Position >> SegmentShift).Slice(offset, key.Length * sizeof(char));
-            return stored.SequenceEqual(MemoryMarshal.AsBytes(key.AsSpan()));
+            return stored.SequenceEqual(MemoryMarshal.AsBytes(key));
         }
 
         public byte[] CopyReply(in Slot slot)

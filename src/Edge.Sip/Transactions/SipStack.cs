@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -21,6 +22,8 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     private readonly ILogger<SipStack> logger;
     private readonly ConcurrentDictionary<string, ServerTransaction> serverTransactions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClientTransaction> clientTransactions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServerTransaction>.AlternateLookup<ReadOnlySpan<char>> serverLookup;
+    private readonly ConcurrentDictionary<string, ClientTransaction>.AlternateLookup<ReadOnlySpan<char>> clientLookup;
     private readonly LingerTable lingeringServer;
     private readonly LingerTable lingeringClient;
     private UdpSipTransport? udp;
@@ -40,6 +43,8 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         handler = new OptionsResponder();
         AdvertisedHostPort = "127.0.0.1:5060"; // until the transports are up
         TimeSpan[] lengths = [Timers.T4, Timers.Timeout64, Timers.TimerD];
+        serverLookup = serverTransactions.GetAlternateLookup<ReadOnlySpan<char>>();
+        clientLookup = clientTransactions.GetAlternateLookup<ReadOnlySpan<char>>();
         lingeringServer = new LingerTable(time, lengths, metrics.TransactionEnded);
         lingeringClient = new LingerTable(time, lengths, metrics.TransactionEnded);
     }
@@ -215,12 +220,25 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         _ = SendAsync(target, response.ToArray());
     }
 
+    [SkipLocalsInit] // the key buffer is written before it is read
     private void OnRequest(SipMessage request, SipEndPoint source)
     {
-        // §18.2.1 and RFC 3581: note where the request really came from, for the responses.
-        request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
-        var key = TransactionKey.ForServer(request);
-        if (serverTransactions.TryGetValue(key, out var existing))
+        // The key is written in place from the received top Via for a plain one, so an ACK, a retransmission or an
+        // in-dialog request builds no Via and no string to find its transaction; anything else is parsed.
+        Span<char> buffer = stackalloc char[TransactionKey.MaxWrittenLength];
+        string? keyText = null;
+        scoped ReadOnlySpan<char> key;
+        if (TransactionKey.TryWriteServer(request, buffer, out var written))
+        {
+            key = buffer[..written];
+        }
+        else
+        {
+            request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+            key = keyText = TransactionKey.ForServer(request);
+        }
+
+        if (serverLookup.TryGetValue(key, out var existing))
         {
             if (request.Method == "ACK" && !existing.OnRequestRetransmission(request))
             {
@@ -250,8 +268,15 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
-        var transaction = new ServerTransaction(this, key, request, source, ResponseTargetFor(request, source));
-        if (!serverTransactions.TryAdd(key, transaction))
+        if (keyText is null)
+        {
+            // §18.2.1 and RFC 3581: note where the request really came from, for the responses.
+            request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+            keyText = key.ToString();
+        }
+
+        var transaction = new ServerTransaction(this, keyText, request, source, ResponseTargetFor(request, source));
+        if (!serverTransactions.TryAdd(keyText, transaction))
         {
             transaction.Dispose();
             return;
@@ -313,11 +338,13 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         _ = cancel.RespondAsync(481, "Call/Transaction Does Not Exist");
     }
 
+    [SkipLocalsInit] // the key buffer is written before it is read
     private void OnResponse(SipMessage response, SipEndPoint source)
     {
         Metrics.Response("in", response.CSeqMethod, response.StatusCode);
-        var key = TransactionKey.ForResponse(response);
-        if (clientTransactions.TryGetValue(key, out var transaction))
+        Span<char> buffer = stackalloc char[TransactionKey.MaxWrittenLength];
+        ReadOnlySpan<char> key = TransactionKey.TryWriteResponse(response, buffer, out var written) ? buffer[..written] : TransactionKey.ForResponse(response).AsSpan();
+        if (clientLookup.TryGetValue(key, out var transaction))
         {
             transaction.OnResponse(response);
             return;

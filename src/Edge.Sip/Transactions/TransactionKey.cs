@@ -36,4 +36,62 @@ public static class TransactionKey
     public static string ForClient(string branch, string method) => string.Concat("c|", branch, "|", method is "ACK" ? "INVITE" : method);
 
     public static string ForResponse(SipMessage response) => ForClient(response.TopVia?.Branch ?? string.Empty, response.CSeqMethod);
+
+    /// <summary>Room for a key written in place: a branch and a sent-by of any length seen in practice.</summary>
+    internal const int MaxWrittenLength = 256;
+
+    /// <summary>
+    /// <see cref="ForServer"/>'s key written into <paramref name="destination"/> from the received bytes, without
+    /// building the Via or a string; false (the caller uses <see cref="ForServer"/>) unless the top Via is plain and
+    /// has an RFC 3261 branch, and the key fits.
+    /// </summary>
+    internal static bool TryWriteServer(SipMessage request, Span<char> destination, out int written)
+    {
+        written = 0;
+        return request.TryReadTopVia(out var sentBy, out var branch) && branch.StartsWith("z9hG4bK"u8)
+            && TryWrite(destination, 's', branch, sentBy, request.Method is "ACK" ? "INVITE" : request.Method, out written);
+    }
+
+    /// <summary><see cref="ForResponse"/>'s key written in place, as <see cref="TryWriteServer"/> does.</summary>
+    internal static bool TryWriteResponse(SipMessage response, Span<char> destination, out int written)
+    {
+        written = 0;
+        return response.TryReadTopVia(out _, out var branch)
+            && TryWrite(destination, 'c', branch, default, response.CSeqMethod is "ACK" ? "INVITE" : response.CSeqMethod, out written);
+    }
+
+    private static bool TryWrite(Span<char> destination, char side, ReadOnlySpan<byte> branch, ReadOnlySpan<byte> sentBy, string method, out int written)
+    {
+        written = 0;
+        var length = 2 + branch.Length + 1 + (sentBy.IsEmpty ? 0 : sentBy.Length + 1) + method.Length;
+        if (length > destination.Length)
+        {
+            return false;
+        }
+
+        destination[0] = side;
+        destination[1] = '|';
+        var at = 2;
+        if (System.Text.Ascii.ToUtf16(branch, destination[at..], out var n) != System.Buffers.OperationStatus.Done)
+        {
+            return false;
+        }
+
+        at += n;
+        destination[at++] = '|';
+        if (!sentBy.IsEmpty)
+        {
+            if (System.Text.Ascii.ToUtf16(sentBy, destination[at..], out n) != System.Buffers.OperationStatus.Done)
+            {
+                return false;
+            }
+
+            at += n;
+            destination[at++] = '|';
+        }
+
+        method.CopyTo(destination[at..]);
+        written = at + method.Length;
+        return true;
+    }
 }
