@@ -74,12 +74,25 @@ public sealed class SipMessageWriter
             {
                 if (header.Is(SipHeaderNames.Via))
                 {
-                    return header.Text is { } text ? ViaHeader.Parse(text, out _)?.Branch : null;
+                    return header.Text is { } text ? BranchOf(text) : null;
                 }
             }
 
             return null;
         }
+    }
+
+    /// <summary>The branch of a Via the edge wrote: read in place when plain (as this edge writes them), else parsed.</summary>
+    private static string? BranchOf(string via)
+    {
+        Span<byte> bytes = stackalloc byte[512];
+        if (via.Length <= bytes.Length && System.Text.Ascii.FromUtf16(via, bytes, out var length) == OperationStatus.Done
+            && ViaHeader.TryReadPlain(bytes[..length], out _, out var branch))
+        {
+            return Encoding.ASCII.GetString(branch);
+        }
+
+        return ViaHeader.Parse(via, out _)?.Branch;
     }
 
     private ReadOnlySpan<Line> Lines => (headers ?? throw Written()).AsSpan(0, count);

@@ -51,6 +51,11 @@ internal sealed class B2BCall : IClientTransactionUser
     // Offerless re-INVITEs answered 2xx, by the originator's side and CSeq: their ACK on the other side waits for the originator's answer.
     private System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser>? awaitingAck;
     private byte[]? ackToCallee;
+
+    // The callee leg's From (as on its INVITE) and To (with the target's tag once answered), made once per call
+    // instead of once per request on that leg.
+    private string? calleeFrom;
+    private string? calleeTo;
     private long calleeCseq = 1;
     private long carrierCseq;
     private bool ringing;
@@ -168,7 +173,7 @@ internal sealed class B2BCall : IClientTransactionUser
         var invite = SipMessageWriter.Request("INVITE", target.RequestUri.ToString(), carrier.Headers.Length + 16)
             .Add(SipHeaderNames.Via, stack.LocalVia(target.Destination.Transport, branch))
             .Add(SipHeaderNames.MaxForwards, Math.Max(1, (carrier.MaxForwards ?? 70) - 1).ToString(CultureInfo.InvariantCulture))
-            .Add(SipHeaderNames.From, (display is null ? $"<{fromUri}>" : $"\"{display.Replace("\"", string.Empty, StringComparison.Ordinal)}\" <{fromUri}>") + $";tag={CalleeFromTag}")
+            .Add(SipHeaderNames.From, calleeFrom = (display is null ? $"<{fromUri}>" : $"\"{display.Replace("\"", string.Empty, StringComparison.Ordinal)}\" <{fromUri}>") + $";tag={CalleeFromTag}")
             .Add(SipHeaderNames.To, $"<{target.ToUri}>")
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{calleeCseq.ToString(CultureInfo.InvariantCulture)} INVITE")
@@ -329,6 +334,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
         Interlocked.Exchange(ref ringTimer, null)?.Dispose();
         CalleeToTag = response.To?.Tag;
+        calleeTo = null;
         CalleeRemoteTarget = response.FirstAddress(SipHeaderNames.Contact)?.Uri ?? currentTarget!.RequestUri;
         router.Register(this, callee: true);
         var ack = ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
@@ -562,8 +568,8 @@ internal sealed class B2BCall : IClientTransactionUser
         SipMessageWriter.Request(method, (CalleeRemoteTarget ?? currentTarget!.RequestUri).ToString())
             .Add(SipHeaderNames.Via, stack.LocalVia(currentTarget!.Destination.Transport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
-            .Add(SipHeaderNames.From, $"<sip:{Route.Caller ?? "anonymous"}@{stack.AdvertisedHostPort}>;tag={CalleeFromTag}")
-            .Add(SipHeaderNames.To, $"<{currentTarget.ToUri}>" + (CalleeToTag is null ? string.Empty : $";tag={CalleeToTag}"))
+            .Add(SipHeaderNames.From, calleeFrom!)
+            .Add(SipHeaderNames.To, calleeTo ??= $"<{currentTarget.ToUri}>" + (CalleeToTag is null ? string.Empty : $";tag={CalleeToTag}"))
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
 
