@@ -239,6 +239,80 @@ public sealed class SipMessage
         return false;
     }
 
+    /// <summary>
+    /// The To tag read in place from the received bytes: true when the To is plain (no quoting, no whitespace among
+    /// its parameters, every parameter named with a value), with <paramref name="tag"/> empty when it has no tag;
+    /// false otherwise, and then <see cref="To"/> gives it. An ACK or a BYE is routed by this without building its To.
+    /// </summary>
+    internal bool TryReadToTag(out ReadOnlySpan<byte> tag)
+    {
+        tag = default;
+        if (First(SipHeaderNames.To) is not { } index)
+        {
+            return false;
+        }
+
+        var value = headers[index].RawValue.Span.TrimEnd(" \t"u8);
+        if (value.IndexOf((byte)'"') >= 0)
+        {
+            return false;
+        }
+
+        int parametersAt;
+        var open = value.IndexOf((byte)'<');
+        if (open >= 0)
+        {
+            parametersAt = value.IndexOf((byte)'>') + 1;
+            if (parametersAt <= open)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            // Without angle brackets the URI has no ';' of its own (§20): the first one starts the header's parameters.
+            parametersAt = value.IndexOf((byte)';');
+            if (parametersAt < 0)
+            {
+                return true;
+            }
+        }
+
+        var rest = value[parametersAt..];
+        while (!rest.IsEmpty)
+        {
+            if (rest[0] != (byte)';')
+            {
+                return false;
+            }
+
+            rest = rest[1..];
+            var stop = rest.IndexOf((byte)';');
+            var parameter = stop < 0 ? rest : rest[..stop];
+            var eq = parameter.IndexOf((byte)'=');
+            if (eq <= 0 || eq == parameter.Length - 1 || parameter.IndexOfAny(" \t"u8) >= 0)
+            {
+                return false;
+            }
+
+            if (eq == 3 && System.Text.Ascii.EqualsIgnoreCase(parameter[..3], "tag"u8))
+            {
+                tag = parameter[4..];
+                return true;
+            }
+
+            rest = stop < 0 ? default : rest[stop..];
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the To carries a tag (read in place when plain).</summary>
+    internal bool HasToTag => TryReadToTag(out var tag) ? !tag.IsEmpty : To?.Tag is not null;
+
+    /// <summary>The Call-ID's bytes as received.</summary>
+    internal ReadOnlySpan<byte> CallIdBytes => First(SipHeaderNames.CallId) is { } index ? headers[index].RawValue.Span : default;
+
     /// <summary>Every Via value of every Via line; on a malformed one (a refused request) the ones before it.</summary>
     [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
     private List<ViaHeader> BuildVias()

@@ -57,7 +57,7 @@ public sealed class SipMessageWriter
             else if (header.Is(SipHeaderNames.To))
             {
                 // The To as received, and the tag after it when this response sets one (§8.2.6.2).
-                var tag = toTag is not null && statusCode > 100 && request.To is { Tag: null } ? toTag : null;
+                var tag = toTag is not null && statusCode > 100 && !request.HasToTag ? toTag : null;
                 writer.Append(new Line(header.Name, null, header.RawValue, tag));
             }
         }

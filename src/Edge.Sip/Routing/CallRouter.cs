@@ -32,6 +32,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     // Dialogs by Call-ID and local tag. An ended call leaves its keys with no call for 64·T1, so late in-dialog
     // requests still get their answer; nothing of the call is kept for that.
     private readonly ConcurrentDictionary<string, B2BCall> dialogs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, B2BCall>.AlternateLookup<ReadOnlySpan<char>> dialogLookup;
     private readonly LingerTable endedDialogs;
     private readonly ConcurrentDictionary<Guid, B2BCall> calls = new();
     private readonly ILogger<CallRouter> logger;
@@ -61,6 +62,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         Recorder = recorders.LastOrDefault();
         carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
         inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
+        dialogLookup = dialogs.GetAlternateLookup<ReadOnlySpan<char>>();
         endedDialogs = new LingerTable(stack.Time, [stack.Timers.Timeout64]);
         registerLimiter = new SourceRateLimiter(this.options.RegistersPerSecondPerSource, time);
     }
@@ -95,15 +97,69 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     internal static string DialogKey(string callId, string? localTag) => string.Concat(callId, "|", localTag);
 
+    /// <summary>Room for a dialog key written in place (Call-ID, '|', tag).</summary>
+    private const int DialogKeyRoom = 512;
+
+    /// <summary>
+    /// <see cref="DialogKey"/> of an in-dialog request written in place from its Call-ID and To tag bytes; false when
+    /// its To is not plain or the key does not fit (the caller builds it), with <paramref name="tagged"/> false when
+    /// the request has no To tag at all.
+    /// </summary>
+    internal static bool TryWriteDialogKey(SipMessage request, Span<char> destination, out int written, out bool tagged)
+    {
+        written = 0;
+        tagged = false;
+        if (!request.TryReadToTag(out var tag))
+        {
+            return false;
+        }
+
+        tagged = !tag.IsEmpty;
+        if (!tagged)
+        {
+            return true;
+        }
+
+        var callId = request.CallIdBytes;
+        if (callId.Length + 1 + tag.Length > destination.Length
+            || !System.Text.Encoding.UTF8.TryGetChars(callId, destination, out var n)
+            || n + 1 + tag.Length > destination.Length)
+        {
+            return false;
+        }
+
+        destination[n] = '|';
+        if (!System.Text.Encoding.UTF8.TryGetChars(tag, destination[(n + 1)..], out var t))
+        {
+            return false;
+        }
+
+        written = n + 1 + t;
+        return true;
+    }
+
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is written before it is read
     public void OnRequest(ServerTransaction transaction)
     {
         var request = transaction.Request;
-        if (request.To?.Tag is { } tag)
+        Span<char> buffer = stackalloc char[DialogKeyRoom];
+        scoped ReadOnlySpan<char> key = default;
+        if (TryWriteDialogKey(request, buffer, out var written, out var tagged))
         {
-            var key = DialogKey(request.CallId, tag);
-            if (!dialogs.TryGetValue(key, out var call) && endedDialogs.Contains(key))
+            key = buffer[..written];
+        }
+        else if (request.To?.Tag is { } parsedTag)
+        {
+            tagged = true;
+            key = DialogKey(request.CallId, parsedTag);
+        }
+
+        if (tagged)
+        {
+            if (!dialogLookup.TryGetValue(key, out var call) && endedDialogs.Contains(key))
             {
                 // The call has ended: a BYE that crossed ours is answered as done, anything else finds no dialog.
+                var tag = request.To!.Tag;
                 _ = request.Method == "BYE"
                     ? transaction.RespondAsync(200, "OK", tag)
                     : transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
@@ -112,11 +168,11 @@ public sealed partial class CallRouter : ISipRequestHandler
 
             if (call is not null)
             {
-                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: tag == call.CarrierToTag && request.CallId == call.CarrierCallId), request.Method);
+                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: key.SequenceEqual(call.CarrierKey)), request.Method);
                 return;
             }
 
-            _ = transaction.RespondAsync(481, "Call/Transaction Does Not Exist", tag);
+            _ = transaction.RespondAsync(481, "Call/Transaction Does Not Exist", request.To!.Tag);
             return;
         }
 
@@ -286,11 +342,24 @@ public sealed partial class CallRouter : ISipRequestHandler
         }
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is written before it is read
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
-        if (ack.To?.Tag is { } tag && dialogs.TryGetValue(DialogKey(ack.CallId, tag), out var call))
+        Span<char> buffer = stackalloc char[DialogKeyRoom];
+        scoped ReadOnlySpan<char> key = default;
+        if (TryWriteDialogKey(ack, buffer, out var written, out var tagged))
         {
-            call.OnAck(fromCarrier: tag == call.CarrierToTag, ack);
+            key = buffer[..written];
+        }
+        else if (ack.To?.Tag is { } tag)
+        {
+            tagged = true;
+            key = DialogKey(ack.CallId, tag);
+        }
+
+        if (tagged && dialogLookup.TryGetValue(key, out var call))
+        {
+            call.OnAck(fromCarrier: key.SequenceEqual(call.CarrierKey), ack);
         }
     }
 
