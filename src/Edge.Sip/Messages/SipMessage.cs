@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -27,6 +28,7 @@ public sealed class SipMessage
     private readonly ReadOnlyMemory<byte> reasonBytes;
     private SipUri? requestUri;
     private List<ViaHeader>? vias;
+    private IPEndPoint? receivedFrom;
     private NameAddress? from;
     private NameAddress? to;
     private string? callId;
@@ -74,10 +76,34 @@ public sealed class SipMessage
             if (list is null)
             {
                 list = BuildVias();
+                if (receivedFrom is { } from && list.Count > 0)
+                {
+                    list[0] = list[0].WithReceived(from.Address.ToString(), from.Port);
+                }
+
                 list = Interlocked.CompareExchange(ref vias, list, null) ?? list;
             }
 
             return list;
+        }
+    }
+
+    /// <summary>
+    /// Where the request came from, once the stack has noted it (<see cref="NoteReceivedFrom"/>): the top of
+    /// <see cref="Vias"/> then carries received and rport (§18.2.1, RFC 3581), and a response copies the Via with them.
+    /// </summary>
+    internal IPEndPoint? ReceivedFrom => receivedFrom;
+
+    /// <summary>
+    /// Notes the request's source for its responses without building its Vias: they are built with received and
+    /// rport when first read, and a response to a plain top Via writes them straight from the received bytes.
+    /// </summary>
+    internal void NoteReceivedFrom(IPEndPoint source)
+    {
+        receivedFrom = source;
+        if (Volatile.Read(ref vias) is { Count: > 0 } built)
+        {
+            built[0] = built[0].WithReceived(source.Address.ToString(), source.Port);
         }
     }
 
@@ -226,16 +252,24 @@ public sealed class SipMessage
     /// </summary>
     internal bool TryReadTopVia(out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
     {
+        var plain = TryReadTopVia(out PlainVia via);
+        sentBy = via.SentBy;
+        branch = via.Branch;
+        return plain;
+    }
+
+    /// <summary>As <see cref="TryReadTopVia(out ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, with all a server needs of the Via.</summary>
+    internal bool TryReadTopVia(out PlainVia via)
+    {
         for (var i = 0; i < headerCount; i++)
         {
             if ((object)headers[i].Name == SipHeaderNames.Via)
             {
-                return ViaHeader.TryReadPlain(headers[i].RawValue.Span, out sentBy, out branch);
+                return ViaHeader.TryReadPlain(headers[i].RawValue.Span, out via);
             }
         }
 
-        sentBy = default;
-        branch = default;
+        via = default;
         return false;
     }
 

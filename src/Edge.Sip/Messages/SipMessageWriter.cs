@@ -41,16 +41,27 @@ public sealed class SipMessageWriter
     public static SipMessageWriter ResponseTo(SipMessage request, int statusCode, string reason, string? toTag)
     {
         // The copied Vias, From, To, Call-ID, CSeq, and room for what the caller adds (Server, Contact, a few more).
-        var writer = Response(statusCode, reason, request.Vias.Count + 10);
-        // Via values come from the parsed list, which carries the received/rport the server added (§18.2.1, RFC 3581).
-        foreach (var via in request.Vias)
+        var writer = Response(statusCode, reason, 16);
+        // The Vias carry the received/rport the server notes (§18.2.1, RFC 3581). With a plain top Via they are written
+        // from the received bytes, received and rport filled into the first; otherwise from the parsed list.
+        var inPlace = request.ReceivedFrom is { } source && request.TryReadTopVia(out _, out _) ? source : null;
+        if (inPlace is null)
         {
-            writer.Append(new Line(SipHeaderNames.Via, via.ToString(), default, null));
+            foreach (var via in request.Vias)
+            {
+                writer.Append(new Line(SipHeaderNames.Via, via.ToString(), default, null));
+            }
         }
 
+        var firstVia = true;
         foreach (var header in request.Headers)
         {
-            if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
+            if (inPlace is not null && (object)header.Name == SipHeaderNames.Via)
+            {
+                writer.Append(new Line(SipHeaderNames.Via, null, header.RawValue, null, firstVia ? inPlace : null));
+                firstVia = false;
+            }
+            else if (header.Is(SipHeaderNames.From) || header.Is(SipHeaderNames.CallId) || header.Is(SipHeaderNames.CSeq))
             {
                 writer.Add(header);
             }
@@ -179,7 +190,7 @@ public sealed class SipMessageWriter
             {
                 WriteAscii(output, text);
             }
-            else
+            else if (header.ReceivedFrom is not { } source || !ViaHeader.TryWriteWithReceived(header.Raw.Span, source, output))
             {
                 output.Write(header.Raw.Span);
             }
@@ -233,10 +244,11 @@ public sealed class SipMessageWriter
     private static void WriteCrlf(IBufferWriter<byte> output) => output.Write("\r\n"u8);
 
     /// <summary>
-    /// One header to write: its value as text (<see cref="Text"/>) or as bytes received (<see cref="Raw"/>), and a
-    /// tag parameter to append (<see cref="Tag"/>, for the To of a response that sets one).
+    /// One header to write: its value as text (<see cref="Text"/>) or as bytes received (<see cref="Raw"/>), a tag
+    /// parameter to append (<see cref="Tag"/>, for the To of a response that sets one), and for a request's top Via
+    /// line the source whose received/rport go into its first Via (<see cref="ReceivedFrom"/>).
     /// </summary>
-    private readonly record struct Line(string Name, string? Text, ReadOnlyMemory<byte> Raw, string? Tag)
+    private readonly record struct Line(string Name, string? Text, ReadOnlyMemory<byte> Raw, string? Tag, System.Net.IPEndPoint? ReceivedFrom = null)
     {
         public bool Is(string name) => string.Equals(Name, name, StringComparison.OrdinalIgnoreCase);
     }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Net;
 using System.Globalization;
 using System.Text;
 
@@ -89,8 +91,16 @@ public sealed class ViaHeader
     /// </summary>
     internal static bool TryReadPlain(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
     {
-        sentBy = default;
-        branch = default;
+        var plain = TryReadPlain(value, out PlainVia via);
+        sentBy = via.SentBy;
+        branch = via.Branch;
+        return plain;
+    }
+
+    /// <summary>As <see cref="TryReadPlain(ReadOnlySpan{byte}, out ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, with everything a server needs of the Via.</summary>
+    internal static bool TryReadPlain(ReadOnlySpan<byte> value, out PlainVia via)
+    {
+        via = default;
         var s = value.TrimStart(" \t"u8);
         if (s.Length < 9 || !System.Text.Ascii.EqualsIgnoreCase(s[..8], "SIP/2.0/"u8))
         {
@@ -106,13 +116,15 @@ public sealed class ViaHeader
 
         s = s[(space + 1)..];
         var end = s.IndexOfAny(";, \t"u8);
-        sentBy = end < 0 ? s : s[..end];
-        if (!IsPlainSentBy(sentBy))
+        via.SentBy = end < 0 ? s : s[..end];
+        if (!IsPlainSentBy(via.SentBy, out via.Host, out via.Port))
         {
             return false;
         }
 
         s = end < 0 ? default : s[end..];
+        via.HeadLength = value.Length - s.Length;
+        var branchSeen = false;
         while (s.Length > 0 && s[0] == (byte)';')
         {
             s = s[1..];
@@ -124,21 +136,92 @@ public sealed class ViaHeader
             }
 
             var eq = parameter.IndexOf((byte)'=');
-            if (branch.IsEmpty && eq == 6 && System.Text.Ascii.EqualsIgnoreCase(parameter[..6], "branch"u8))
+            var name = eq < 0 ? parameter : parameter[..eq];
+            if (!branchSeen && System.Text.Ascii.EqualsIgnoreCase(name, "branch"u8))
             {
-                branch = parameter[7..];
+                // The first branch counts, as for the parsed Via; one without a value is left to the parser.
+                branchSeen = true;
+                via.Branch = eq < 0 ? default : parameter[(eq + 1)..];
+            }
+            else if (!via.HasRPort && System.Text.Ascii.EqualsIgnoreCase(name, "rport"u8))
+            {
+                via.HasRPort = true;
+                via.RPort = eq < 0 ? default : parameter[(eq + 1)..];
             }
 
             s = stop < 0 ? default : s[stop..];
         }
 
         // What follows the parameters is nothing, or the comma before the next Via.
-        return (s.IsEmpty || s[0] == (byte)',') && !branch.IsEmpty && System.Text.Ascii.IsValid(branch);
+        via.Length = value.Length - s.Length;
+        return (s.IsEmpty || s[0] == (byte)',') && !via.Branch.IsEmpty && System.Text.Ascii.IsValid(via.Branch);
     }
 
-    private static bool IsPlainSentBy(ReadOnlySpan<byte> sentBy)
+    /// <summary>
+    /// Writes a Via line whose first Via is plain with that Via's <c>received</c> and <c>rport</c> filled in as
+    /// <see cref="WithReceived"/> does (§18.2.1, RFC 3581 §4), straight from the received bytes; the rest of the line
+    /// (further Vias after a comma) is copied unchanged. False, with nothing written, when the first Via is not plain.
+    /// </summary>
+    internal static bool TryWriteWithReceived(ReadOnlySpan<byte> line, IPEndPoint source, IBufferWriter<byte> output)
     {
-        var host = sentBy;
+        if (!TryReadPlain(line, out PlainVia via))
+        {
+            return false;
+        }
+
+        output.Write(line[..via.HeadLength]);
+        var s = line[via.HeadLength..via.Length];
+        while (s.Length > 0)
+        {
+            var stop = s[1..].IndexOf((byte)';');
+            var parameter = stop < 0 ? s : s[..(stop + 1)]; // with its ';'
+            var eq = parameter.IndexOf((byte)'=');
+            var name = eq < 0 ? parameter[1..] : parameter[1..eq];
+            if (System.Text.Ascii.EqualsIgnoreCase(name, "rport"u8) && eq < 0)
+            {
+                output.Write(";rport="u8);
+                WriteNumber(output, source.Port);
+            }
+            else if (!System.Text.Ascii.EqualsIgnoreCase(name, "received"u8))
+            {
+                output.Write(parameter);
+            }
+
+            s = s[parameter.Length..];
+        }
+
+        var address = source.Address.ToString();
+        if (via.HasRPort || !System.Text.Ascii.EqualsIgnoreCase(via.Host, address))
+        {
+            output.Write(";received="u8);
+            var span = output.GetSpan(address.Length);
+            output.Advance(System.Text.Encoding.ASCII.GetBytes(address, span));
+        }
+
+        output.Write(line[via.Length..]);
+        return true;
+    }
+
+    /// <summary>
+    /// Where responses to a request with this plain top Via go over UDP, as <see cref="WithReceived"/> and §18.2.1
+    /// with RFC 3581 give it: the source address, at the source port when rport was asked for, else the sent-by port.
+    /// </summary>
+    internal static int ResponsePort(in PlainVia via, int sourcePort) =>
+        !via.HasRPort ? via.Port ?? 5060
+        : via.RPort.IsEmpty ? sourcePort
+        : System.Buffers.Text.Utf8Parser.TryParse(via.RPort, out int port, out var used) && used == via.RPort.Length ? port : via.Port ?? 5060;
+
+    private static void WriteNumber(IBufferWriter<byte> output, int value)
+    {
+        var span = output.GetSpan(11);
+        value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
+        output.Advance(written);
+    }
+
+    private static bool IsPlainSentBy(ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> host, out int? portNumber)
+    {
+        host = sentBy;
+        portNumber = null;
         var port = ReadOnlySpan<byte>.Empty;
         if (sentBy.Length > 0 && sentBy[0] == (byte)'[')
         {
@@ -148,7 +231,7 @@ public sealed class ViaHeader
                 return false;
             }
 
-            host = default;
+            host = sentBy[1..close];
             port = sentBy[(close + 1)..];
             if (!port.IsEmpty && port[0] != (byte)':')
             {
@@ -177,8 +260,14 @@ public sealed class ViaHeader
 
         // ":digits", 1..65535 as written by a number's own formatting (no leading zero).
         var digits = port[1..];
-        return digits.Length is > 0 and <= 5 && digits[0] != (byte)'0' && System.Buffers.Text.Utf8Parser.TryParse(digits, out int number, out var consumed)
-            && consumed == digits.Length && number is >= 1 and <= 65535;
+        if (digits.Length is > 0 and <= 5 && digits[0] != (byte)'0' && System.Buffers.Text.Utf8Parser.TryParse(digits, out int number, out var consumed)
+            && consumed == digits.Length && number is >= 1 and <= 65535)
+        {
+            portNumber = number;
+            return true;
+        }
+
+        return false;
     }
 
     private static bool TryParse(ReadOnlySpan<char> text, bool build, out ViaHeader? via, out string? error)
@@ -333,4 +422,29 @@ public sealed class ViaHeader
 
         return builder.ToString();
     }
+}
+
+/// <summary>A plain Via read in place from the received bytes (<see cref="ViaHeader.TryReadPlain(ReadOnlySpan{byte}, out PlainVia)"/>).</summary>
+internal ref struct PlainVia
+{
+    /// <summary>host[:port] as received.</summary>
+    public ReadOnlySpan<byte> SentBy;
+
+    /// <summary>The host, without the brackets of an IPv6 reference.</summary>
+    public ReadOnlySpan<byte> Host;
+
+    public int? Port;
+
+    public ReadOnlySpan<byte> Branch;
+
+    public bool HasRPort;
+
+    /// <summary>The rport value; empty when the parameter has none (the usual request).</summary>
+    public ReadOnlySpan<byte> RPort;
+
+    /// <summary>Bytes of the line before the first parameter's ';'.</summary>
+    public int HeadLength;
+
+    /// <summary>Bytes of the line up to the end of this Via (its comma, or the end of the line).</summary>
+    public int Length;
 }

@@ -270,8 +270,9 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
 
         if (keyText is null)
         {
-            // §18.2.1 and RFC 3581: note where the request really came from, for the responses.
-            request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+            // §18.2.1 and RFC 3581: note where the request really came from, for the responses (written into their
+            // Via from the received bytes; the Via list is built only if someone reads it).
+            request.NoteReceivedFrom(source.Address);
             keyText = key.ToString();
         }
 
@@ -374,6 +375,12 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         if (source.IsReliable)
         {
             return source;
+        }
+
+        if (request.ReceivedFrom is not null && request.TryReadTopVia(out PlainVia plain))
+        {
+            var plainPort = ViaHeader.ResponsePort(plain, source.Address.Port);
+            return plainPort == source.Address.Port ? source : source with { Address = new IPEndPoint(source.Address.Address, plainPort) };
         }
 
         var via = request.TopVia!;

@@ -91,3 +91,85 @@ public sealed class PlainViaTests
         return message!;
     }
 }
+
+/// <summary>A response's Via written from the request's bytes carries what the parsed Via with received/rport carries.</summary>
+public sealed class ViaWithReceivedTests
+{
+    [Theory]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKa1;rport", "192.0.2.2", 40000)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKa2", "192.0.2.2", 5060)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKa3", "198.51.100.7", 5060)]
+    [InlineData("SIP/2.0/UDP carrier.example.net;received=203.0.113.1;branch=z9hG4bKa4;RPORT;x=y", "198.51.100.7", 5099)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2;rport=7000;branch=z9hG4bKa5", "192.0.2.2", 7001)]
+    [InlineData("SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKa6;rport", "2001:db8::1", 5071)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKa7;rport, SIP/2.0/UDP 192.0.2.3;branch=z9hG4bKb;rport", "192.0.2.9", 5060)]
+    public void The_first_via_gets_received_and_rport_and_the_rest_is_copied(string line, string address, int port)
+    {
+        var source = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), port);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        Assert.True(ViaHeader.TryWriteWithReceived(Encoding.ASCII.GetBytes(line), source, output));
+
+        var written = new List<ViaHeader>();
+        Assert.True(ViaHeader.TryParseList(Encoding.ASCII.GetString(output.WrittenSpan), written, out var error), error);
+        var expected = new List<ViaHeader>();
+        Assert.True(ViaHeader.TryParseList(line, expected, out _));
+        expected[0] = expected[0].WithReceived(address, port);
+        Assert.Equal(expected.Count, written.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].SentBy, written[i].SentBy);
+            Assert.Equal(expected[i].Branch, written[i].Branch);
+            Assert.Equal(expected[i].Received, written[i].Received);
+            Assert.Equal(expected[i].RPort, written[i].RPort);
+            Assert.Equal(expected[i].Parameters.Count, written[i].Parameters.Count);
+        }
+    }
+
+    [Fact]
+    public void A_via_that_is_not_plain_is_not_written()
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.False(ViaHeader.TryWriteWithReceived("SIP / 2.0 / UDP 192.0.2.2;branch=z9hG4bKx"u8, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 5060), output));
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Theory]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKa1;rport", "198.51.100.7", 40000)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bKa2", "198.51.100.7", 40000)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKa3", "192.0.2.2", 40000)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2;rport=7000;branch=z9hG4bKa4", "192.0.2.2", 40000)]
+    [InlineData("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKa5", "192.0.2.2", 5060)]
+    public void A_response_goes_where_the_parsed_via_sends_it(string via, string address, int port)
+    {
+        var source = new Calltracking.Edge.Sip.Transport.SipEndPoint(Calltracking.Edge.Sip.Transport.SipTransportKind.Udp, new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), port));
+        var noted = Request(via);
+        noted.NoteReceivedFrom(source.Address);
+        var parsed = Request(via);
+        parsed.Vias[0] = parsed.Vias[0].WithReceived(address, port);
+
+        Assert.Equal(SipStack.ResponseTargetFor(parsed, source), SipStack.ResponseTargetFor(noted, source));
+        Assert.Equal(parsed.Vias[0].ToString(), noted.Vias[0].ToString());
+    }
+
+    [Fact]
+    public void A_response_to_a_noted_request_carries_received_and_rport()
+    {
+        var request = Request("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKr1;rport");
+        request.NoteReceivedFrom(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("198.51.100.7"), 40000));
+        var response = SipParser.Parse(SipMessageWriter.ResponseTo(request, 200, "OK", "t").ToArray(), true, out var error)!;
+
+        Assert.Null(error);
+        Assert.Equal("198.51.100.7", response.TopVia!.Received);
+        Assert.Equal("40000", response.TopVia.RPort);
+        Assert.Equal("z9hG4bKr1", response.TopVia.Branch);
+        Assert.Equal("t", response.To!.Tag);
+    }
+
+    private static SipMessage Request(string via)
+    {
+        var text = $"INVITE sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: {via}\r\nVia: SIP/2.0/UDP 192.0.2.50;branch=z9hG4bKdeep\r\nMax-Forwards: 70\r\n"
+            + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: k@b\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        return SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out _)!;
+    }
+}
