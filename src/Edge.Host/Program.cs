@@ -7,7 +7,10 @@ if (EdgeCli.IsCommand(args))
     return await EdgeCli.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Configuration is read once at start and validated (options are not reloaded), so no file watcher runs: the default
+// one watches the whole content root, which is the working directory and may hold the spool, the recordings or a
+// local database, and woke on every write there (hundreds of times a second under load).
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 var urls = builder.Configuration.GetSection(HttpOptions.Section)[nameof(HttpOptions.Urls)];
 builder.WebHost.UseUrls((string.IsNullOrWhiteSpace(urls) ? new HttpOptions().Urls : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 builder.Services.AddEdge(builder.Configuration);

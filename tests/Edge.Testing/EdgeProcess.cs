@@ -24,6 +24,13 @@ public sealed class EdgeProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The names of the process's threads, from <c>/proc</c> (Linux).</summary>
+    public IReadOnlyList<string> ThreadNames =>
+        Directory.EnumerateDirectories($"/proc/{process.Id}/task")
+            .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'); } catch (IOException) { return null; } })
+            .OfType<string>()
+            .ToList();
+
     /// <summary>CPU time the edge has used so far (user + system, all threads): benchmarks divide its growth by the requests served.</summary>
     public TimeSpan TotalProcessorTime
     {
