@@ -197,6 +197,51 @@ public sealed class SipMessage
         return null;
     }
 
+    /// <summary>
+    /// The URI of the first address in a header (a Contact: a dialog's remote target) as text. Read in place when the
+    /// header is plain (no quoting; the URI in angle brackets, or alone before its parameters) and the URI passes the
+    /// parser's checks; otherwise taken from <see cref="FirstAddress"/>. Null when there is none.
+    /// </summary>
+    [SkipLocalsInit] // the stack buffer is written by the decoder before it is read
+    public string? FirstAddressUriText(string name)
+    {
+        if (First(name) is not { } index)
+        {
+            return null;
+        }
+
+        var value = headers[index].RawValue.Span.Trim(" \t"u8);
+        if (value.IndexOf((byte)'"') < 0)
+        {
+            ReadOnlySpan<byte> uri = default;
+            var open = value.IndexOf((byte)'<');
+            var comma = value.IndexOf((byte)',');
+            if (open >= 0 && (comma < 0 || open < comma))
+            {
+                var close = value[open..].IndexOf((byte)'>');
+                uri = close > 1 ? value.Slice(open + 1, close - 1) : default;
+            }
+            else if (open < 0)
+            {
+                // Without angle brackets the URI has no ';' or ',' of its own (§20): they start parameters or the next address.
+                var end = value.IndexOfAny(";,"u8);
+                uri = end < 0 ? value : value[..end];
+            }
+
+            if (!uri.IsEmpty && uri.IndexOfAny(" \t<>"u8) < 0)
+            {
+                Span<char> stack = stackalloc char[Utf8Chars.StackSize];
+                using var text = new Utf8Chars(uri, stack);
+                if (SipUri.Check(text.Chars, out _))
+                {
+                    return new string(text.Chars);
+                }
+            }
+        }
+
+        return FirstAddress(name)?.Uri.ToString();
+    }
+
     /// <summary>Whether a token list header (Require, Supported…) names <paramref name="token"/>, case-insensitively, read in place.</summary>
     public bool HasToken(string name, string token)
     {

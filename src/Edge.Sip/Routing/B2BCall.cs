@@ -111,7 +111,8 @@ internal sealed class B2BCall : IClientTransactionUser
 
     public string? CalleeToTag { get; private set; }
 
-    public SipUri? CalleeRemoteTarget { get; private set; }
+    /// <summary>The callee's remote target once answered (its 2xx's Contact, as received), where its in-dialog requests go.</summary>
+    public string? CalleeRemoteTarget { get; private set; }
 
     public CallState State { get; private set; } = CallState.Trying;
 
@@ -335,7 +336,7 @@ internal sealed class B2BCall : IClientTransactionUser
         Interlocked.Exchange(ref ringTimer, null)?.Dispose();
         CalleeToTag = response.To?.Tag;
         calleeTo = null;
-        CalleeRemoteTarget = response.FirstAddress(SipHeaderNames.Contact)?.Uri ?? currentTarget!.RequestUri;
+        CalleeRemoteTarget = response.FirstAddressUriText(SipHeaderNames.Contact) ?? currentTarget!.RequestUri.ToString();
         router.Register(this, callee: true);
         var ack = ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
         calleeInvite?.Acknowledge(ack);
@@ -565,7 +566,7 @@ internal sealed class B2BCall : IClientTransactionUser
     }
 
     private SipMessageWriter BuildCalleeRequest(string method, long cseq) =>
-        SipMessageWriter.Request(method, (CalleeRemoteTarget ?? currentTarget!.RequestUri).ToString())
+        SipMessageWriter.Request(method, CalleeRemoteTarget ?? currentTarget!.RequestUri.ToString())
             .Add(SipHeaderNames.Via, stack.LocalVia(currentTarget!.Destination.Transport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
             .Add(SipHeaderNames.From, calleeFrom!)
@@ -596,10 +597,10 @@ internal sealed class B2BCall : IClientTransactionUser
         public static CarrierDialog Of(ServerTransaction invite, string localTag)
         {
             var carrier = invite.Request;
-            var target = carrier.FirstAddress(SipHeaderNames.Contact)?.Uri ?? carrier.From!.Uri;
+            var target = carrier.FirstAddressUriText(SipHeaderNames.Contact) ?? carrier.From!.Uri.ToString();
             var fromValue = carrier.HeaderLine(SipHeaderNames.To).Value;
             return new CarrierDialog(
-                target.ToString(),
+                target,
                 carrier.To!.Tag is null ? $"{fromValue};tag={localTag}" : fromValue,
                 carrier.HeaderLine(SipHeaderNames.From).Value,
                 carrier.CallId,

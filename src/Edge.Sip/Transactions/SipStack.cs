@@ -136,7 +136,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
     }
 
-    public static string NewBranch() => ViaHeader.MagicCookie + RandomToken(10);
+    public static string NewBranch() => RandomToken(10, ViaHeader.MagicCookie);
 
     public static string NewTag() => RandomToken(8);
 
@@ -153,7 +153,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// 512 bytes at a time: tags, branches and Call-IDs stay unguessable without a call into the system's generator
     /// for each one.
     /// </summary>
-    private static string RandomToken(int bytes)
+    private static string RandomToken(int bytes, string prefix = "")
     {
         var pool = randomPool ??= new byte[512];
         if (randomUsed == 0 || randomUsed + bytes > pool.Length)
@@ -162,7 +162,11 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             randomUsed = 0;
         }
 
-        var token = Convert.ToHexStringLower(pool.AsSpan(randomUsed, bytes));
+        var token = string.Create(prefix.Length + (bytes * 2), (prefix, pool, randomUsed, bytes), static (chars, state) =>
+        {
+            state.prefix.CopyTo(chars);
+            Convert.TryToHexStringLower(state.pool.AsSpan(state.randomUsed, state.bytes), chars[state.prefix.Length..], out _);
+        });
         pool.AsSpan(randomUsed, bytes).Clear(); // a token's bytes are used once
         randomUsed += bytes;
         return token;

@@ -64,3 +64,52 @@ public sealed class PlainToTagTests
         return message!;
     }
 }
+
+/// <summary>A Contact's URI read as text in place is the URI the parsed address gives.</summary>
+public sealed class AddressUriTextTests
+{
+    [Theory]
+    [InlineData("<sip:pbx@192.0.2.7:5070;transport=udp>;expires=60")]
+    [InlineData("Bob <sips:bob@example.net>")]
+    [InlineData("sip:bob@192.0.2.7:5062;expires=30")]
+    [InlineData("<sip:a@192.0.2.1>, <sip:b@192.0.2.2>")]
+    [InlineData("\"Quoted, Name\" <sip:q@192.0.2.3>")] // quoting: parsed
+    [InlineData("sip:x@192.0.2.4, <sip:y@192.0.2.5>")] // a bare URI before a comma
+    [InlineData("<sip:%61lice@192.0.2.6>")]
+    public void The_uri_text_is_the_parsed_uri(string contact)
+    {
+        var message = Response(contact);
+        var text = message.FirstAddressUriText("Contact");
+
+        Assert.NotNull(text);
+        Assert.Equal(Response(contact).FirstAddress("Contact")!.Uri.ToString(), SipUri.Parse(text!, out _)!.ToString());
+    }
+
+    [Theory]
+    [InlineData("<sip:bad uri@192.0.2.1>")]
+    [InlineData("<>")]
+    [InlineData("<sip:>")]
+    public void A_contact_that_does_not_parse_gives_what_the_parser_gives(string contact) =>
+        Assert.Equal(Response(contact).FirstAddress("Contact")?.Uri.ToString(), Response(contact).FirstAddressUriText("Contact"));
+
+    [Fact]
+    public void No_contact_gives_null() => Assert.Null(Response(null).FirstAddressUriText("Contact"));
+
+    [Fact]
+    public void Branches_carry_the_magic_cookie_and_are_each_new()
+    {
+        var branches = Enumerable.Range(0, 200).Select(_ => Calltracking.Edge.Sip.Transactions.SipStack.NewBranch()).ToList();
+
+        Assert.All(branches, b => Assert.Matches("^z9hG4bK[0-9a-f]{20}$", b));
+        Assert.Equal(branches.Count, branches.Distinct().Count());
+    }
+
+    private static SipMessage Response(string? contact)
+    {
+        var text = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKc\r\nFrom: <sip:a@192.0.2.9>;tag=f\r\nTo: <sip:b@192.0.2.1>;tag=t\r\n"
+            + "Call-ID: c@192.0.2.9\r\nCSeq: 1 INVITE\r\n" + (contact is null ? string.Empty : $"Contact: {contact}\r\n") + "Content-Length: 0\r\n\r\n";
+        var message = SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out var error);
+        Assert.True(message is not null, error?.Reason);
+        return message!;
+    }
+}
