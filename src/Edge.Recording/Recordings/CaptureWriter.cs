@@ -20,6 +20,7 @@ internal sealed partial class CaptureWriter : ICallCapture
     private readonly ILogger logger;
     private bool failed;
     private bool done;
+    private ulong? endedAt;
 
     public CaptureWriter(string partialPath, CaptureMetadata metadata, TimeProvider time, Action<string> completed, ILogger logger)
     {
@@ -46,7 +47,7 @@ internal sealed partial class CaptureWriter : ICallCapture
         CaptureFile.FormatRecordHeader(header, (byte)direction, rtp, rtp.PayloadLength, ElapsedMicros());
         lock (gate)
         {
-            if (failed || done)
+            if (failed || done || endedAt is not null)
             {
                 return;
             }
@@ -65,6 +66,15 @@ internal sealed partial class CaptureWriter : ICallCapture
         }
     }
 
+    /// <summary>The call's end: the end marker carries this instant, and later packets are dropped.</summary>
+    public void End()
+    {
+        lock (gate)
+        {
+            endedAt ??= ElapsedMicros();
+        }
+    }
+
     public void Complete()
     {
         lock (gate)
@@ -78,7 +88,7 @@ internal sealed partial class CaptureWriter : ICallCapture
             try
             {
                 Span<byte> end = stackalloc byte[CaptureFile.RecordHeaderSize];
-                CaptureFile.FormatRecordHeader(end, CaptureFile.EndMarker, default, 0, ElapsedMicros());
+                CaptureFile.FormatRecordHeader(end, CaptureFile.EndMarker, default, 0, endedAt ?? ElapsedMicros());
                 if (!failed)
                 {
                     stream.Write(end);

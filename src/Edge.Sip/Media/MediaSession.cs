@@ -133,6 +133,8 @@ internal sealed class MediaSession
             return;
         }
 
+        // The recording ends with the call, however long the relay then takes to let go of its sockets.
+        Volatile.Read(ref capture)?.End();
         idleTimer?.Dispose();
         foreach (var endpoint in endpoints)
         {

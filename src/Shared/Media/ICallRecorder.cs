@@ -31,6 +31,15 @@ public interface ICallCapture
 {
     void Write(MediaDirection direction, ReadOnlySpan<byte> rtpPacket);
 
+    /// <summary>
+    /// The call ends now: the recording ends at this instant, and packets written after it are not kept. The relay
+    /// calls it as it starts to close, since letting go of its sockets (and so <see cref="Complete"/>) may come later
+    /// on a busy machine, and the recording must last as long as the call's talk time, not as long as the closing.
+    /// </summary>
+    void End()
+    {
+    }
+
     /// <summary>The call ended: the capture is made durable and handed to the recording worker.</summary>
     void Complete();
 }

@@ -70,9 +70,10 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
 
         Assert.Equal(1, await CountAsync(project));
         postgres.Restore();
-        using (await EdgeProcess.StartAsync(settings))
+        using (var second = await EdgeProcess.StartAsync(settings))
         {
-            await WaitAsync(async () => await CountAsync(project) == 2 && await AnsweredAsync(project) == 2, "both calls recorded after the restart");
+            await WaitAsync(async () => await CountAsync(project) == 2 && await AnsweredAsync(project) == 2, "both calls recorded after the restart",
+                async () => $"calls {await CountAsync(project)}, answered {await AnsweredAsync(project)}, spool [{string.Join(", ", Directory.EnumerateFiles(Path.Combine(data, "spool")).Select(Path.GetFileName))}]; the edge said:\n{second.Output}");
             await Task.Delay(1500); // a second drain pass would show up as a duplicate here
             Assert.Equal(2, await CountAsync(project));
             Assert.Empty(Directory.EnumerateFiles(Path.Combine(data, "spool"), "calls-*.jsonl"));
@@ -104,12 +105,17 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
         return await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM calls WHERE project_id = @project AND status = 'ANSWER' AND answered_at IS NOT NULL", new { project });
     }
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
+    /// <summary>Waits up to 60 s (a restart on a loaded 2-core CI machine JITs and drains slowly); the failure says what was seen.</summary>
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what, Func<Task<string>>? seen = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}" + (seen is null ? string.Empty : $": {await seen()}"));
+            }
+
             await Task.Delay(200);
         }
     }

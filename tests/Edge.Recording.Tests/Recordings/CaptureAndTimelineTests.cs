@@ -104,6 +104,24 @@ public sealed class CaptureAndTimelineTests : IDisposable
     }
 
     [Fact]
+    public void A_recording_ends_when_the_call_ends_however_late_the_capture_completes()
+    {
+        var writer = NewWriter();
+        writer.Write(MediaDirection.FromCaller, Rtp(8, 1, 0, 7, 0x20));
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        writer.End();
+        // The relay lets go late (a busy machine): packets in between are dropped, and the length stays the call's.
+        time.Advance(TimeSpan.FromMilliseconds(800));
+        writer.Write(MediaDirection.FromCaller, Rtp(8, 2, 160, 7, 0x21));
+        writer.End();
+        writer.Complete();
+        var call = RecordingTimeline.Decode(CaptureFile.Read(completed!)!);
+
+        Assert.Equal(4000, call.Samples);
+        Assert.Equal(1, call.AudiblePackets);
+    }
+
+    [Fact]
     public void A_new_stream_after_a_timestamp_jump_is_placed_by_its_arrival()
     {
         var writer = NewWriter();
