@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Net;
 using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace Calltracking.Edge.Sip.Messages;

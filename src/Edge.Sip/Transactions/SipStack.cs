@@ -1,7 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Calltracking.Edge.Sip.Messages;
 using Calltracking.Edge.Sip.Transport;
