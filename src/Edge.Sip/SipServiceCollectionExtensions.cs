@@ -50,9 +50,6 @@ public static class SipServiceCollectionExtensions
 /// <summary>Starts the transports after the application's handler is attached, and closes them at shutdown.</summary>
 internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHandler> handlers, IOptions<RoutingOptions> routing, TimeProvider time) : IHostedService
 {
-    /// <summary>Longest the transports stay open at shutdown for targets' final answers to cancelled INVITEs (then ACKed).</summary>
-    private static readonly TimeSpan CancelAnswersWait = TimeSpan.FromSeconds(4);
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (handlers.LastOrDefault() is { } handler)
@@ -81,19 +78,10 @@ internal sealed class SipStackService(SipStack stack, IEnumerable<ISipRequestHan
 
             // Ending a call takes it off the table at once, so whether any were left is read before: their BYEs and
             // CANCELs need the transports open a little longer, for the answers to arrive and a target's 487 to get
-            // its ACK from the INVITE transaction: half a second, and while INVITEs still await their final
-            // response (a target slow to answer its CANCEL) up to a few seconds more.
+            // its ACK from the INVITE transaction.
             var left = router.ActiveCalls;
             await router.HangUpAllAsync("edge shutting down");
-            if (left > 0)
-            {
-                var settled = time.GetUtcNow() + CancelAnswersWait;
-                await Task.Delay(TimeSpan.FromMilliseconds(500), time, CancellationToken.None);
-                while (stack.HasPendingClientInvites && time.GetUtcNow() < settled)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), time, CancellationToken.None);
-                }
-            }
+            await Task.Delay(TimeSpan.FromMilliseconds(left > 0 ? 500 : 0), time, CancellationToken.None);
         }
 
         await stack.DisposeAsync();

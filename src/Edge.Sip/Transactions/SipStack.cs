@@ -64,23 +64,6 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     /// <summary>Server transactions not yet ended: live ones and lingering ones.</summary>
     public int ServerTransactionCount => serverTransactions.Count + lingeringServer.Count;
 
-    /// <summary>Whether a client INVITE transaction still awaits its final response (read at shutdown, not on the call path).</summary>
-    internal bool HasPendingClientInvites
-    {
-        get
-        {
-            foreach (var transaction in clientTransactions.Values)
-            {
-                if (transaction.IsInvite && transaction.State is TransactionState.Calling or TransactionState.Proceeding)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
-
     /// <summary>Client transactions not yet ended: live ones and lingering ones.</summary>
     public int ClientTransactionCount => clientTransactions.Count + lingeringClient.Count;
 

@@ -385,8 +385,8 @@ internal static class Scenarios
 
     /// <summary>
     /// As <see cref="PbxRingingUntilCancel"/>, ending once its 487 is sent: a target cancelled by an edge that is
-    /// shutting down is not yet promised the ACK of its 487. The transports now stay open for it, yet under a loaded
-    /// CI the one 487 SIPp sends has still gone unacknowledged now and then, with the transports open (cause not found).
+    /// shutting down is not promised the ACK of its 487: under load one is sometimes not sent before the stopping edge
+    /// closes its transports, and keeping them open longer did not bring it (cause not found).
     /// </summary>
     public static readonly string PbxRingingUntilCancelNoAck = PbxRingingUntilCancel.Replace("<recv request=\"ACK\"/>", string.Empty, StringComparison.Ordinal);
 }
