@@ -76,11 +76,7 @@ public sealed class SipMessage
             if (list is null)
             {
                 list = BuildVias();
-                if (receivedFrom is { } from && list.Count > 0)
-                {
-                    list[0] = list[0].WithReceived(from.Address.ToString(), from.Port);
-                }
-
+                MarkReceived(list);
                 list = Interlocked.CompareExchange(ref vias, list, null) ?? list;
             }
 
@@ -101,9 +97,18 @@ public sealed class SipMessage
     internal void NoteReceivedFrom(IPEndPoint source)
     {
         receivedFrom = source;
-        if (Volatile.Read(ref vias) is { Count: > 0 } built)
+        if (Volatile.Read(ref vias) is { } built)
         {
-            built[0] = built[0].WithReceived(source.Address.ToString(), source.Port);
+            MarkReceived(built);
+        }
+    }
+
+    /// <summary>The top Via in its received/rport form, once the source is noted.</summary>
+    private void MarkReceived(List<ViaHeader> list)
+    {
+        if (receivedFrom is { } from && list.Count > 0)
+        {
+            list[0] = list[0].WithReceived(from.Address.ToString(), from.Port);
         }
     }
 
@@ -291,19 +296,10 @@ public sealed class SipMessage
     }
 
     /// <summary>
-    /// The top Via's sent-by and branch read in place from the received bytes, without building any Via (the
-    /// transaction key of nearly every message); false when there is no Via or it is not a plain one
-    /// (<see cref="ViaHeader.TryReadPlain"/>), and then <see cref="TopVia"/> gives them.
+    /// The top Via read in place from the received bytes, without building any Via (the transaction key of nearly
+    /// every message, where its responses go); false when there is no Via or it is not a plain one
+    /// (<see cref="ViaHeader.TryReadPlain"/>), and then <see cref="TopVia"/> gives it.
     /// </summary>
-    internal bool TryReadTopVia(out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
-    {
-        var plain = TryReadTopVia(out PlainVia via);
-        sentBy = via.SentBy;
-        branch = via.Branch;
-        return plain;
-    }
-
-    /// <summary>As <see cref="TryReadTopVia(out ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, with all a server needs of the Via.</summary>
     internal bool TryReadTopVia(out PlainVia via)
     {
         for (var i = 0; i < headerCount; i++)

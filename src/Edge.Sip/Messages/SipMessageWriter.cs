@@ -44,7 +44,7 @@ public sealed class SipMessageWriter
         var writer = Response(statusCode, reason, 16);
         // The Vias carry the received/rport the server notes (§18.2.1, RFC 3581). With a plain top Via they are written
         // from the received bytes, received and rport filled into the first; otherwise from the parsed list.
-        var inPlace = request.ReceivedFrom is { } source && request.TryReadTopVia(out _, out _) ? source : null;
+        var inPlace = request.ReceivedFrom is { } source && request.TryReadTopVia(out _) ? source : null;
         if (inPlace is null)
         {
             foreach (var via in request.Vias)
@@ -98,9 +98,9 @@ public sealed class SipMessageWriter
     {
         Span<byte> bytes = stackalloc byte[512];
         if (via.Length <= bytes.Length && System.Text.Ascii.FromUtf16(via, bytes, out var length) == OperationStatus.Done
-            && ViaHeader.TryReadPlain(bytes[..length], out _, out var branch))
+            && ViaHeader.TryReadPlain(bytes[..length], out PlainVia plain))
         {
-            return Encoding.ASCII.GetString(branch);
+            return Encoding.ASCII.GetString(plain.Branch);
         }
 
         return ViaHeader.Parse(via, out _)?.Branch;

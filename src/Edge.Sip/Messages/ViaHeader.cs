@@ -15,6 +15,9 @@ public sealed class ViaHeader
     /// <summary>The RFC 3261 branch prefix that marks a globally unique branch (§8.1.1.7).</summary>
     public const string MagicCookie = "z9hG4bK";
 
+    /// <summary><see cref="MagicCookie"/> as bytes, for branches read in place.</summary>
+    internal static ReadOnlySpan<byte> MagicCookieBytes => "z9hG4bK"u8;
+
     public required string Transport { get; init; }
 
     public required string Host { get; init; }
@@ -77,27 +80,18 @@ public sealed class ViaHeader
         }
     }
 
-    private static readonly System.Buffers.SearchValues<byte> NotInTransport = System.Buffers.SearchValues.Create(";,/"u8);
-    private static readonly System.Buffers.SearchValues<byte> NotInPlainParameter = System.Buffers.SearchValues.Create(" \t\""u8);
-    private static readonly System.Buffers.SearchValues<byte> Ipv6Chars = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:."u8);
-    private static readonly System.Buffers.SearchValues<byte> HostChars =
-        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"u8);
+    private static readonly SearchValues<byte> NotInTransport = SearchValues.Create(";,/"u8);
+    private static readonly SearchValues<byte> NotInPlainParameter = SearchValues.Create(" \t\""u8);
+    private static readonly SearchValues<byte> Ipv6Chars = SearchValues.Create("0123456789abcdefABCDEF:."u8);
+    private static readonly SearchValues<byte> HostChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"u8);
 
     /// <summary>
-    /// Reads the first Via of a Via line in place: its sent-by and its branch, as received. Only a plain Via is read
-    /// (<c>SIP/2.0/transport</c>, one space or tab, a host or bracketed address with an optional port without leading
-    /// zeros, parameters without spaces or quotes); for anything else it returns false and the caller parses the Via,
-    /// which gives the same sent-by and branch for a plain one (<see cref="SentBy"/>, <see cref="Branch"/>).
+    /// Reads the first Via of a Via line in place: sent-by, branch, rport as received, and where that Via ends. Only a
+    /// plain Via is read (<c>SIP/2.0/transport</c>, one space or tab, a host or bracketed address with an optional port
+    /// without leading zeros, parameters without spaces or quotes); for anything else it returns false and the caller
+    /// parses the Via, which gives the same sent-by and branch for a plain one (<see cref="SentBy"/>, <see cref="Branch"/>).
     /// </summary>
-    internal static bool TryReadPlain(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> sentBy, out ReadOnlySpan<byte> branch)
-    {
-        var plain = TryReadPlain(value, out PlainVia via);
-        sentBy = via.SentBy;
-        branch = via.Branch;
-        return plain;
-    }
-
-    /// <summary>As <see cref="TryReadPlain(ReadOnlySpan{byte}, out ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, with everything a server needs of the Via.</summary>
     internal static bool TryReadPlain(ReadOnlySpan<byte> value, out PlainVia via)
     {
         via = default;

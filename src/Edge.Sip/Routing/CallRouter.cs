@@ -138,22 +138,27 @@ public sealed partial class CallRouter : ISipRequestHandler
         return true;
     }
 
+    /// <summary>
+    /// The dialog key of an in-dialog request: written into <paramref name="buffer"/> when its To is plain, else
+    /// built from the parsed To; empty with <paramref name="tagged"/> false when the To has no tag.
+    /// </summary>
+    private static ReadOnlySpan<char> DialogKeyOf(SipMessage request, Span<char> buffer, out bool tagged)
+    {
+        if (TryWriteDialogKey(request, buffer, out var written, out tagged))
+        {
+            return buffer[..written];
+        }
+
+        tagged = request.To?.Tag is not null;
+        return tagged ? DialogKey(request.CallId, request.To!.Tag) : default;
+    }
+
     [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is written before it is read
     public void OnRequest(ServerTransaction transaction)
     {
         var request = transaction.Request;
         Span<char> buffer = stackalloc char[DialogKeyRoom];
-        scoped ReadOnlySpan<char> key = default;
-        if (TryWriteDialogKey(request, buffer, out var written, out var tagged))
-        {
-            key = buffer[..written];
-        }
-        else if (request.To?.Tag is { } parsedTag)
-        {
-            tagged = true;
-            key = DialogKey(request.CallId, parsedTag);
-        }
-
+        var key = DialogKeyOf(request, buffer, out var tagged);
         if (tagged)
         {
             if (!dialogLookup.TryGetValue(key, out var call) && endedDialogs.Contains(key))
@@ -346,17 +351,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
         Span<char> buffer = stackalloc char[DialogKeyRoom];
-        scoped ReadOnlySpan<char> key = default;
-        if (TryWriteDialogKey(ack, buffer, out var written, out var tagged))
-        {
-            key = buffer[..written];
-        }
-        else if (ack.To?.Tag is { } tag)
-        {
-            tagged = true;
-            key = DialogKey(ack.CallId, tag);
-        }
-
+        var key = DialogKeyOf(ack, buffer, out var tagged);
         if (tagged && dialogLookup.TryGetValue(key, out var call))
         {
             call.OnAck(fromCarrier: key.SequenceEqual(call.CarrierKey), ack);

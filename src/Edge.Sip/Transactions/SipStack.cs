@@ -211,7 +211,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
 
         var request = error.Partial!;
-        request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
+        request.NoteReceivedFrom(source.Address);
         Metrics.Rejected("bad_request");
         var response = SipMessageWriter.ResponseTo(request, error.StatusCode, error.Reason, NewTag()).Add(SipHeaderNames.Server, ServerHeader);
         if (error.StatusCode == 400)
@@ -227,6 +227,10 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     [SkipLocalsInit] // the key buffer is written before it is read
     private void OnRequest(SipMessage request, SipEndPoint source)
     {
+        // §18.2.1 and RFC 3581: note where the request really came from, for the responses (written into their Via
+        // from the received bytes; the Via list, if someone reads it, carries received and rport).
+        request.NoteReceivedFrom(source.Address);
+
         // The key is written in place from the received top Via for a plain one, so an ACK, a retransmission or an
         // in-dialog request builds no Via and no string to find its transaction; anything else is parsed.
         Span<char> buffer = stackalloc char[TransactionKey.MaxWrittenLength];
@@ -238,7 +242,6 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
         }
         else
         {
-            request.Vias[0] = request.Vias[0].WithReceived(source.Address.Address.ToString(), source.Address.Port);
             key = keyText = TransactionKey.ForServer(request);
         }
 
@@ -272,14 +275,7 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
             return;
         }
 
-        if (keyText is null)
-        {
-            // §18.2.1 and RFC 3581: note where the request really came from, for the responses (written into their
-            // Via from the received bytes; the Via list is built only if someone reads it).
-            request.NoteReceivedFrom(source.Address);
-            keyText = key.ToString();
-        }
-
+        keyText ??= key.ToString();
         var transaction = new ServerTransaction(this, keyText, request, source, ResponseTargetFor(request, source));
         if (!serverTransactions.TryAdd(keyText, transaction))
         {

@@ -12,7 +12,7 @@ public static class TransactionKey
     public static string ForServer(SipMessage request)
     {
         var via = request.TopVia!;
-        var method = request.Method is "ACK" ? "INVITE" : request.Method;
+        var method = KeyMethod(request.Method);
         if (via.IsRfc3261Branch)
         {
             return string.Concat("s|", via.Branch, "|", via.SentBy, "|", method);
@@ -33,7 +33,7 @@ public static class TransactionKey
                 cancel.CSeq.ToString(System.Globalization.CultureInfo.InvariantCulture), "|", via.ToString(), "|INVITE");
     }
 
-    public static string ForClient(string branch, string method) => string.Concat("c|", branch, "|", method is "ACK" ? "INVITE" : method);
+    public static string ForClient(string branch, string method) => string.Concat("c|", branch, "|", KeyMethod(method));
 
     public static string ForResponse(SipMessage response) => ForClient(response.TopVia?.Branch ?? string.Empty, response.CSeqMethod);
 
@@ -48,17 +48,20 @@ public static class TransactionKey
     internal static bool TryWriteServer(SipMessage request, Span<char> destination, out int written)
     {
         written = 0;
-        return request.TryReadTopVia(out var sentBy, out var branch) && branch.StartsWith("z9hG4bK"u8)
-            && TryWrite(destination, 's', branch, sentBy, request.Method is "ACK" ? "INVITE" : request.Method, out written);
+        return request.TryReadTopVia(out PlainVia via) && via.Branch.StartsWith(ViaHeader.MagicCookieBytes)
+            && TryWrite(destination, 's', via.Branch, via.SentBy, KeyMethod(request.Method), out written);
     }
 
     /// <summary><see cref="ForResponse"/>'s key written in place, as <see cref="TryWriteServer"/> does.</summary>
     internal static bool TryWriteResponse(SipMessage response, Span<char> destination, out int written)
     {
         written = 0;
-        return response.TryReadTopVia(out _, out var branch)
-            && TryWrite(destination, 'c', branch, default, response.CSeqMethod is "ACK" ? "INVITE" : response.CSeqMethod, out written);
+        return response.TryReadTopVia(out PlainVia via)
+            && TryWrite(destination, 'c', via.Branch, default, KeyMethod(response.CSeqMethod), out written);
     }
+
+    /// <summary>An ACK belongs to its INVITE's transaction (§17.2.3): keys name INVITE for both.</summary>
+    private static string KeyMethod(string method) => method is "ACK" ? "INVITE" : method;
 
     private static bool TryWrite(Span<char> destination, char side, ReadOnlySpan<byte> branch, ReadOnlySpan<byte> sentBy, string method, out int written)
     {

@@ -55,14 +55,9 @@ public sealed class PlainToTagTests
         Assert.False(CallRouter.TryWriteDialogKey(Request("<sip:bob@192.0.2.1>;tag=t9"), buffer[..5], out _, out _));
     }
 
-    private static SipMessage Request(string to)
-    {
-        var text = $"BYE sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKt\r\nMax-Forwards: 70\r\n"
-            + $"From: <sip:a@192.0.2.9>;tag=f1\r\nTo: {to}\r\nCall-ID: k7@192.0.2.9\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
-        var message = SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out var error);
-        Assert.True(message is not null, error?.Reason);
-        return message!;
-    }
+    private static SipMessage Request(string to) => SipText.Parsed(
+        $"BYE sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKt\r\nMax-Forwards: 70\r\n"
+        + $"From: <sip:a@192.0.2.9>;tag=f1\r\nTo: {to}\r\nCall-ID: k7@192.0.2.9\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
 }
 
 /// <summary>A Contact's URI read as text in place is the URI the parsed address gives.</summary>
@@ -104,12 +99,7 @@ public sealed class AddressUriTextTests
         Assert.Equal(branches.Count, branches.Distinct().Count());
     }
 
-    private static SipMessage Response(string? contact)
-    {
-        var text = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKc\r\nFrom: <sip:a@192.0.2.9>;tag=f\r\nTo: <sip:b@192.0.2.1>;tag=t\r\n"
-            + "Call-ID: c@192.0.2.9\r\nCSeq: 1 INVITE\r\n" + (contact is null ? string.Empty : $"Contact: {contact}\r\n") + "Content-Length: 0\r\n\r\n";
-        var message = SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out var error);
-        Assert.True(message is not null, error?.Reason);
-        return message!;
-    }
+    private static SipMessage Response(string? contact) => SipText.Parsed(
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKc\r\nFrom: <sip:a@192.0.2.9>;tag=f\r\nTo: <sip:b@192.0.2.1>;tag=t\r\n"
+        + "Call-ID: c@192.0.2.9\r\nCSeq: 1 INVITE\r\n" + (contact is null ? string.Empty : $"Contact: {contact}\r\n") + "Content-Length: 0\r\n\r\n");
 }

@@ -16,12 +16,12 @@ public sealed class PlainViaTests
     [InlineData("SIP/2.0/UDP 192.0.2.2;branch=1234;branch=z9hG4bKsecond")]
     public void A_plain_via_is_read_in_place_as_the_parser_reads_it(string text)
     {
-        Assert.True(ViaHeader.TryReadPlain(Encoding.ASCII.GetBytes(text), out var sentBy, out var branch));
+        Assert.True(ViaHeader.TryReadPlain(Encoding.ASCII.GetBytes(text), out PlainVia via));
         var comma = text.IndexOf(',', StringComparison.Ordinal);
         var parsed = ViaHeader.Parse(comma < 0 ? text : text[..comma], out var error);
         Assert.True(parsed is not null, error);
-        Assert.Equal(parsed!.SentBy, Encoding.ASCII.GetString(sentBy));
-        Assert.Equal(parsed.Branch, Encoding.ASCII.GetString(branch));
+        Assert.Equal(parsed!.SentBy, Encoding.ASCII.GetString(via.SentBy));
+        Assert.Equal(parsed.Branch, Encoding.ASCII.GetString(via.Branch));
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public sealed class PlainViaTests
     [InlineData("SIP/2.0 192.0.2.2;branch=z9hG4bKx")]
     [InlineData("")]
     public void Anything_else_is_left_to_the_parser(string text) =>
-        Assert.False(ViaHeader.TryReadPlain(Encoding.UTF8.GetBytes(text), out _, out _));
+        Assert.False(ViaHeader.TryReadPlain(Encoding.UTF8.GetBytes(text), out PlainVia _));
 
     [Theory]
     [InlineData("INVITE", "SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKk1;rport")]
@@ -75,21 +75,14 @@ public sealed class PlainViaTests
             + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: k@b\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
         Span<char> buffer = stackalloc char[TransactionKey.MaxWrittenLength];
 
-        Assert.True(TransactionKey.TryWriteResponse(Parse(text), buffer, out var written));
-        Assert.Equal(TransactionKey.ForResponse(Parse(text)), buffer[..written].ToString());
+        Assert.True(TransactionKey.TryWriteResponse(SipText.Parsed(text), buffer, out var written));
+        Assert.Equal(TransactionKey.ForResponse(SipText.Parsed(text)), buffer[..written].ToString());
         Assert.Equal(TransactionKey.ForClient("z9hG4bKout1", "INVITE"), buffer[..written].ToString());
     }
 
-    private static SipMessage Request(string method, string via) => Parse(
+    private static SipMessage Request(string method, string via) => SipText.Parsed(
         $"{method} sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\n"
         + $"To: <sip:c@d>\r\nCall-ID: k@b\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n");
-
-    private static SipMessage Parse(string text)
-    {
-        var message = SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out var error);
-        Assert.True(message is not null, error?.Reason);
-        return message!;
-    }
 }
 
 /// <summary>A response's Via written from the request's bytes carries what the parsed Via with received/rport carries.</summary>
@@ -166,10 +159,7 @@ public sealed class ViaWithReceivedTests
         Assert.Equal("t", response.To!.Tag);
     }
 
-    private static SipMessage Request(string via)
-    {
-        var text = $"INVITE sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: {via}\r\nVia: SIP/2.0/UDP 192.0.2.50;branch=z9hG4bKdeep\r\nMax-Forwards: 70\r\n"
-            + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: k@b\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
-        return SipParser.Parse(Encoding.UTF8.GetBytes(text), true, out _)!;
-    }
+    private static SipMessage Request(string via) => SipText.Parsed(
+        $"INVITE sip:74951234567@192.0.2.1 SIP/2.0\r\nVia: {via}\r\nVia: SIP/2.0/UDP 192.0.2.50;branch=z9hG4bKdeep\r\nMax-Forwards: 70\r\n"
+        + "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: k@b\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Calltracking.Edge.Sip.Messages;
 
 namespace Calltracking.Edge.Sip.Tests.Messages;
 
@@ -6,6 +7,14 @@ internal static class SipText
 {
     /// <summary>Message text with '\n' line ends turned into CRLF, as on the wire.</summary>
     public static byte[] Wire(string text) => Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\n").Replace("\n", "\r\n", StringComparison.Ordinal));
+
+    /// <summary>Message text that must parse (line ends made CRLF); a failure names the parser's reason.</summary>
+    public static SipMessage Parsed(string text, bool datagram = true)
+    {
+        var message = SipParser.Parse(Wire(text), datagram, out var error);
+        Assert.True(message is not null, error?.Reason);
+        return message!;
+    }
 
     public const string Invite = """
         INVITE sip:74951234567@edge.example.net SIP/2.0
