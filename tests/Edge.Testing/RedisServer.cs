@@ -40,17 +40,28 @@ public sealed class RedisServer : IDisposable
             return new RedisServer(fromEnvironment, database, null);
         }
 
+        return StartPrivate();
+    }
+
+    /// <summary>
+    /// A private <c>redis-server</c> whatever <c>EDGE_TEST_REDIS</c> says, for tests that stop, restart or configure
+    /// the server: on <paramref name="port"/> (a free one when absent), with <paramref name="arguments"/> added (for
+    /// example <c>--requirepass</c>).
+    /// </summary>
+    public static RedisServer StartPrivate(int? port = null, params string[] arguments)
+    {
         var binary = ExternalTool.Require("redis-server", "redis-server", "/usr/bin/redis-server");
+        var password = arguments.SkipWhile(a => a != "--requirepass").Skip(1).FirstOrDefault();
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort.Tcp();
+            var chosen = port ?? FreePort.Tcp();
             var psi = new ProcessStartInfo(binary)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes" })
+            foreach (var argument in new[] { "--port", chosen.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes" }.Concat(arguments))
             {
                 psi.ArgumentList.Add(argument);
             }
@@ -60,8 +71,8 @@ public sealed class RedisServer : IDisposable
             server.ErrorDataReceived += (_, _) => { };
             server.BeginOutputReadLine();
             server.BeginErrorReadLine();
-            var endpoint = $"127.0.0.1:{port}";
-            if (WaitForPing(endpoint, server))
+            var endpoint = $"127.0.0.1:{chosen}";
+            if (WaitForPing(password is null ? endpoint : $"{endpoint},password={password}", server))
             {
                 return new RedisServer(endpoint, 0, server);
             }

@@ -1,4 +1,5 @@
 using Calltracking.Edge.Host.Configuration;
+using Calltracking.Edge.NumberPool.Redis;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
@@ -23,6 +24,14 @@ public static class StoreServiceCollectionExtensions
             var options = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration);
             options.AbortOnConnectFail = false;
             return ConnectionMultiplexer.Connect(options);
+        });
+
+        // The hot lease scripts get a pipelined connection of their own (see RedisScriptConnection); a configuration
+        // it cannot serve (TLS, several endpoints, sentinel) leaves them on the multiplexer.
+        services.AddSingleton(sp =>
+        {
+            var endpoint = RedisScriptEndpoint.FromConfiguration(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration);
+            return endpoint is null ? null! : new RedisScriptConnection(endpoint, sp.GetRequiredService<ILogger<RedisScriptConnection>>());
         });
         return services;
     }

@@ -15,6 +15,9 @@ internal sealed class HashedLuaScript(string text)
 #pragma warning disable CA5350 // Redis names scripts by their SHA1 (EVALSHA); it is an identifier here, not a security measure.
     public byte[] Sha1 { get; } = SHA1.HashData(Encoding.UTF8.GetBytes(text));
 #pragma warning restore CA5350
+
+    /// <summary>The SHA1 as EVALSHA names it: 40 lowercase hex digits, in ASCII.</summary>
+    public byte[] ShaHex => field ??= Encoding.ASCII.GetBytes(Convert.ToHexStringLower(Sha1));
 }
 
 internal static class HashedLuaScriptExtensions

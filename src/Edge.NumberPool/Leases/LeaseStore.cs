@@ -2,6 +2,7 @@ using System.Globalization;
 using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Shared.Routing;
 using Microsoft.Extensions.Options;
+using Calltracking.Edge.NumberPool.Redis;
 using StackExchange.Redis;
 
 namespace Calltracking.Edge.NumberPool.Leases;
@@ -27,8 +28,12 @@ public sealed record LeaseResolution(string? VisitId, AttributionConfidence Conf
     public static LeaseResolution None { get; } = new(null, AttributionConfidence.None, new Dictionary<string, string>());
 }
 
-/// <summary>Leases of pool numbers to visits, atomic by Lua in Redis (see <see cref="LeaseScripts"/>).</summary>
-public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time)
+/// <summary>
+/// Leases of pool numbers to visits, atomic by Lua in Redis (see <see cref="LeaseScripts"/>). The scripts of the hot
+/// paths (a page view's lease and heartbeat, an INVITE's attribution) go through <paramref name="scripts"/> when given
+/// (see <see cref="RedisScriptConnection"/>); the rest, and all of them without it, through the multiplexer.
+/// </summary>
+public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time, RedisScriptConnection? scripts = null)
 {
     private static readonly HashedLuaScript AcquireScript = new(LeaseScripts.Acquire);
     private static readonly HashedLuaScript HeartbeatScript = new(LeaseScripts.Heartbeat);
@@ -54,12 +59,25 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
-                AcquireScript,
-                [Prefix(script.ProjectId)],
-                [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
-            var number = (string?)result[0];
-            switch ((string?)result[1])
+            string? number, kind;
+            if (scripts is not null)
+            {
+                var reply = (await scripts.EvalAsync(
+                    AcquireScript,
+                    Prefix(script.ProjectId),
+                    script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0")).AsArray();
+                (number, kind) = (reply[0].AsString(), reply[1].AsString());
+            }
+            else
+            {
+                var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+                    AcquireScript,
+                    [Prefix(script.ProjectId)],
+                    [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
+                (number, kind) = ((string?)result[0], (string?)result[1]);
+            }
+
+            switch (kind)
             {
                 case "uninitialised":
                     // Redis lost the pool (restart, failover) or never had it: load it from the catalogue and retry.
@@ -83,8 +101,9 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
         return new LeaseResult(script.FallbackPhone, LeaseKind.Empty);
     }
 
-    public async Task<int> HeartbeatAsync(long projectId, string visitId) =>
-        (int)await redis.GetDatabase().EvaluateAsync(HeartbeatScript, [Prefix(projectId)], [visitId, Now]);
+    public async Task<int> HeartbeatAsync(long projectId, string visitId) => scripts is not null
+        ? (int)(await scripts.EvalAsync(HeartbeatScript, Prefix(projectId), visitId, Now)).AsInt64()
+        : (int)await redis.GetDatabase().EvaluateAsync(HeartbeatScript, [Prefix(projectId)], [visitId, Now]);
 
     public async Task SyncPoolAsync(long projectId, long scriptId, IReadOnlyList<string> numbers)
     {
@@ -104,10 +123,23 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     /// </summary>
     public async Task<LeaseResolution> ResolveAsync(long projectId, string number, DateTimeOffset at, string? caller = null)
     {
+        if (scripts is not null)
+        {
+            var reply = (await scripts.EvalAsync(
+                ResolveScript, Prefix(projectId), number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs)).AsArray();
+            return Resolution(reply.Length, i => reply[i].AsString());
+        }
+
         var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
             ResolveScript, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
-        var visit = (string?)result[0];
-        var confidence = (string?)result[1] switch
+        return Resolution(result.Length, i => (string?)result[i]);
+    }
+
+    /// <summary>The resolve script's answer: visit id, confidence, then the visit's fields as name/value pairs.</summary>
+    private static LeaseResolution Resolution(int length, Func<int, string?> item)
+    {
+        var visit = item(0);
+        var confidence = item(1) switch
         {
             "exclusive" => AttributionConfidence.Exclusive,
             "shared" => AttributionConfidence.Shared,
@@ -119,10 +151,10 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
             return LeaseResolution.None;
         }
 
-        var fields = new Dictionary<string, string>((result.Length - 2) / 2, StringComparer.Ordinal);
-        for (var i = 2; i + 1 < result.Length; i += 2)
+        var fields = new Dictionary<string, string>((length - 2) / 2, StringComparer.Ordinal);
+        for (var i = 2; i + 1 < length; i += 2)
         {
-            fields[(string)result[i]!] = (string)result[i + 1]!;
+            fields[item(i)!] = item(i + 1)!;
         }
 
         return new LeaseResolution(visit, confidence, fields);

@@ -68,7 +68,7 @@ public sealed partial class PoolRouteResolver(
                 attribution = await AttributeAsync(script.ProjectId, query.DialedNumber, query.At, caller).WaitAsync(TimeSpan.FromMilliseconds(options.Value.RedisTimeoutMilliseconds), cancellationToken);
                 attributions.Add(1, new KeyValuePair<string, object?>("outcome", attribution.Confidence.ToString().ToLowerInvariant()));
             }
-            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or Redis.RedisScriptException or TimeoutException)
             {
                 degraded = true;
                 attributions.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));

@@ -10,14 +10,28 @@ using StackExchange.Redis;
 
 namespace Calltracking.Edge.NumberPool.Tests.Leases;
 
-/// <summary>Leases on real Redis and PostgreSQL, on simulated time.</summary>
-public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>, IDisposable
+/// <summary>Leases on real Redis and PostgreSQL, on simulated time, with the hot scripts on the pipelined connection (as the edge runs them).</summary>
+public sealed class LeaseStoreTests(EdgeStoresFixture stores) : LeaseStoreContract(stores, pipelined: true), IClassFixture<EdgeStoresFixture>;
+
+/// <summary>The same, every script through the multiplexer (a Redis configuration the pipelined connection cannot serve, such as TLS).</summary>
+public sealed class LeaseStoreOnMultiplexerTests(EdgeStoresFixture stores) : LeaseStoreContract(stores, pipelined: false), IClassFixture<EdgeStoresFixture>;
+
+public abstract class LeaseStoreContract(EdgeStoresFixture stores, bool pipelined) : IDisposable
 {
     private static int numberSeed = 1000;
     private readonly ConnectionMultiplexer redis = ConnectionMultiplexer.Connect(stores.Redis.Configuration);
+    private readonly Calltracking.Edge.NumberPool.Redis.RedisScriptConnection? scripts = pipelined
+        ? new(Calltracking.Edge.NumberPool.Redis.RedisScriptEndpoint.FromConfiguration(stores.Redis.Configuration)!, Microsoft.Extensions.Logging.Abstractions.NullLogger<Calltracking.Edge.NumberPool.Redis.RedisScriptConnection>.Instance)
+        : null;
+
     private readonly FakeTimeProvider time = new(DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
-    public void Dispose() => redis.Dispose();
+    public void Dispose()
+    {
+        redis.Dispose();
+        scripts?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static (string? Visit, AttributionConfidence Confidence) Who(LeaseResolution resolution) => (resolution.VisitId, resolution.Confidence);
 
@@ -33,7 +47,7 @@ public sealed class LeaseStoreTests(EdgeStoresFixture stores) : IClassFixture<Ed
             replaceable_numbers = numbers,
         });
         var script = await catalogue.CreateScriptAsync(project, ScriptInput.Parse(JsonDocument.Parse(body).RootElement, update: false), CancellationToken.None);
-        var leases = new LeaseStore(redis, catalogue, Options.Create(options ?? new PoolOptions()), time);
+        var leases = new LeaseStore(redis, catalogue, Options.Create(options ?? new PoolOptions()), time, scripts);
         return (leases, script, numbers);
     }
 
