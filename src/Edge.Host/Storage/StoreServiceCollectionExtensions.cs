@@ -30,7 +30,8 @@ public static class StoreServiceCollectionExtensions
         // it cannot serve (TLS, several endpoints, sentinel) leaves them on the multiplexer.
         services.AddSingleton(sp =>
         {
-            var endpoint = RedisScriptEndpoint.FromConfiguration(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration);
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            var endpoint = redis.PipelineScripts ? RedisScriptEndpoint.FromConfiguration(redis.Configuration) : null;
             return endpoint is null ? null! : new RedisScriptConnection(endpoint, sp.GetRequiredService<ILogger<RedisScriptConnection>>());
         });
         return services;

@@ -7,6 +7,7 @@ using Calltracking.Edge.Host.Projects;
 using Calltracking.Edge.NumberPool;
 using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Edge.NumberPool.Leases;
+using Calltracking.Edge.NumberPool.Redis;
 using Calltracking.Edge.Testing;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -110,14 +111,18 @@ internal static class LeaseBenchmark
         }
 
         // The acquire Lua, our client against redis-benchmark, same script, same arguments shape, 50 connections each.
-        var leases = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System);
+        // The edge's way (the hot scripts on the pipelined connection) and the general client's, side by side.
+        using var pipe = new RedisScriptConnection(RedisScriptEndpoint.FromConfiguration(redisServer.Configuration)!, Microsoft.Extensions.Logging.Abstractions.NullLogger<RedisScriptConnection>.Instance);
+        var leases = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System, pipe);
+        var leasesOnMultiplexer = new LeaseStore(redis, new CatalogueStore(dataSource), Options.Create(new PoolOptions()), TimeProvider.System);
         var script = (await new CatalogueStore(dataSource).ListScriptsAsync(project, false, CancellationToken.None)).Single();
         if (parts.Contains("lua"))
         {
-            var ours = await ClosedLoopAsync("Lua acquire, our client (StackExchange.Redis), 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
+            var ours = await ClosedLoopAsync("Lua acquire, pipelined connection, 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leases.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
+            var general = await ClosedLoopAsync("Lua acquire, StackExchange.Redis, 50 concurrent", 50, TimeSpan.FromSeconds(seconds), i => leasesOnMultiplexer.AcquireAsync(script, visits[(int)((uint)i * 7919L % visits.Length)]));
             var sha = (byte[])(await redis.GetServer(redis.GetEndPoints()[0]).ScriptLoadAsync(LeaseScripts.Acquire))!;
             var theirs = RedisBenchmark(redisServer, Convert.ToHexStringLower(sha), project, script.Id, visits[0], seconds);
-            Console.WriteLine(FormattableString.Invariant($"Lua acquire: ours {ours:F0}/s, redis-benchmark {theirs:F0}/s, ratio {ours / theirs:F2}"));
+            Console.WriteLine(FormattableString.Invariant($"Lua acquire: pipelined {ours:F0}/s, StackExchange.Redis {general:F0}/s, redis-benchmark {theirs:F0}/s; ratio to redis-benchmark {ours / theirs:F2} (StackExchange.Redis {general / theirs:F2})"));
         }
 
         // resolve() paced at 2,000/s for the given seconds.
@@ -132,7 +137,11 @@ internal static class LeaseBenchmark
                 }
             }
 
-            await PacedResolveAsync(leases, project, numbers, 2000, seconds);
+            // Twice each, alternating, so machine noise falls on both.
+            foreach (var (name, store) in new[] { ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer), ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer) })
+            {
+                await PacedResolveAsync(name, store, project, numbers, 2000, seconds);
+            }
         }
 
         Directory.Delete(data, recursive: true);
@@ -187,11 +196,11 @@ internal static class LeaseBenchmark
         return double.Parse(number, CultureInfo.InvariantCulture);
     }
 
-    private static async Task PacedResolveAsync(LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
+    private static async Task PacedResolveAsync(string client, LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
     {
         var callers = Enumerable.Range(0, perSecond * seconds).Select(i => "7916" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         var r = await PacedCalls.RunAsync(perSecond, seconds, i => leases.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, callers[i]));
-        Console.WriteLine(FormattableString.Invariant($"resolve() paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, paused {r.GcPauses.TotalMilliseconds:F1} ms in all"));
+        Console.WriteLine(FormattableString.Invariant($"resolve() via {client}, paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, paused {r.GcPauses.TotalMilliseconds:F1} ms in all"));
     }
 
     private static double RedisCpu(ConnectionMultiplexer redis)
