@@ -22,7 +22,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     /// statement is idempotent, so replaying a segment changes nothing.
     /// </summary>
     /// <returns>The webhook deliveries queued (0 when no script of these calls has a webhook).</returns>
-    public async Task<int> ApplyAsync(IReadOnlyList<SpoolEvent> events, CancellationToken cancellationToken)
+    public async Task<int> ApplyAsync(IReadOnlyList<SpoolEvent> events, CancellationToken cancellationToken, Guid? edgeInstance = null)
     {
         var changes = CallChange.Fold(events);
         if (changes.Count == 0)
@@ -41,7 +41,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
         NpgsqlBatchCommand? startHooks = null, endHooks = null;
         if (started.Count > 0)
         {
-            batch.BatchCommands.Add(InsertCalls(started));
+            batch.BatchCommands.Add(InsertCalls(started, edgeInstance));
             batch.BatchCommands.Add(startHooks = Command(
                 """
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
@@ -76,13 +76,13 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>New calls; the cost comes from the script, the durations from the events folded in.</summary>
-    private static NpgsqlBatchCommand InsertCalls(List<CallChange> calls) => Command(
+    private static NpgsqlBatchCommand InsertCalls(List<CallChange> calls, Guid? edgeInstance) => Command(
         """
         INSERT INTO calls (id, project_id, script_id, phone_id, callee, caller, caller_raw, started_at, visit_id, marker, confidence,
-            static_source, redirect_type, target, sip_call_id, city, recorded, call_cost,
+            static_source, redirect_type, target, sip_call_id, city, recorded, call_cost, edge_instance,
             ringing_at, answered_at, ended_at, status, sip_code, end_reason, duration, waiting_time, answer_duration)
         SELECT u.id, u.project_id, u.script_id, u.phone_id, u.callee, u.caller, u.caller_raw, u.started_at, u.visit_id, u.marker, u.confidence,
-            u.static_source, u.redirect_type, u.target, u.sip_call_id, u.city, coalesce(u.recorded, false), coalesce(s.call_cost, 0),
+            u.static_source, u.redirect_type, u.target, u.sip_call_id, u.city, coalesce(u.recorded, false), coalesce(s.call_cost, 0), $24::uuid,
             u.ringing_at, u.answered_at, u.ended_at, coalesce(u.status, 'ACTIVE'), u.sip_code, u.end_reason,
             CASE WHEN u.ended_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (u.ended_at - u.started_at))))::int END,
             CASE WHEN u.ended_at IS NULL THEN 0 ELSE greatest(0, round(extract(epoch FROM (coalesce(u.answered_at, u.ended_at) - u.started_at))))::int END,
@@ -115,7 +115,46 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
             Array(calls, c => c.Started!.City, NpgsqlDbType.Text),
             Array(calls, c => c.Started!.Recorded, NpgsqlDbType.Boolean),
             .. LaterEvents(calls),
+            new NpgsqlParameter { Value = edgeInstance.HasValue ? edgeInstance.Value : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
         ]);
+
+    /// <summary>
+    /// Closes the calls <paramref name="edgeInstance"/> started before <paramref name="before"/> (its previous run) that
+    /// are still ACTIVE: that run stopped without ending them (a crash, a kill), and a call does not outlive the process
+    /// that relays it. Such a call ends at the last moment it is known to have been alive (its answer, ringing or
+    /// start: nothing later is known, so no talk time is invented), answered ones as ANSWER, the others as CONGESTION
+    /// (the edge failed them, as its shutdown does); the end webhook is queued as for any end. Idempotent.
+    /// </summary>
+    /// <returns>The calls closed and the webhook deliveries queued.</returns>
+    public async Task<(int Closed, int Queued)> CloseInterruptedAsync(Guid edgeInstance, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleAsync<(int, int)>(new CommandDefinition(
+            """
+            WITH closed AS (
+                UPDATE calls SET
+                    status = CASE WHEN answered_at IS NULL THEN 'CONGESTION' ELSE 'ANSWER' END,
+                    ended_at = coalesce(answered_at, ringing_at, started_at),
+                    end_reason = @reason,
+                    duration = greatest(0, round(extract(epoch FROM (coalesce(answered_at, ringing_at, started_at) - started_at))))::int,
+                    waiting_time = greatest(0, round(extract(epoch FROM (coalesce(answered_at, ringing_at, started_at) - started_at))))::int,
+                    answer_duration = 0
+                WHERE edge_instance = @edgeInstance AND status = 'ACTIVE' AND started_at < @before
+                RETURNING id, project_id, script_id),
+            queued AS (
+                INSERT INTO webhook_outbox (project_id, call_id, event, url)
+                SELECT c.project_id, c.id, 'end', s.integration->'webhook'->>'url' FROM closed c JOIN scripts s ON s.id = c.script_id
+                WHERE coalesce(s.integration->'webhook'->>'url', '') <> ''
+                ON CONFLICT (call_id, event) DO NOTHING
+                RETURNING 1)
+            SELECT (SELECT count(*) FROM closed)::int, (SELECT count(*) FROM queued)::int
+            """,
+            new { edgeInstance, before = before.UtcDateTime, reason = InterruptedReason },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The end reason of a call closed by <see cref="CloseInterruptedAsync"/>.</summary>
+    public const string InterruptedReason = "edge restarted: the call was in progress when the edge stopped";
 
     /// <summary>
     /// Calls that started in an earlier segment. Ringing and answer times keep the first value seen. An end sets the

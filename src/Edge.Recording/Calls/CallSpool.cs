@@ -42,14 +42,50 @@ public sealed partial class CallSpool : IAsyncDisposable
         this.logger = logger;
         segmentJson = new Utf8JsonWriter(segmentBuffer);
         Directory.CreateDirectory(directory);
+        Instance = ReadOrCreateInstance(directory);
+        StartedAt = DateTimeOffset.UtcNow;
         foreach (var existing in Segments())
         {
             // Left by a previous run: they were fsync'd, so they are complete apart from a possible torn tail.
             sealedSegments.Writer.TryWrite(new SpoolSegment(existing, null));
             sequence = Math.Max(sequence, SequenceOf(existing));
+            LeftOver++;
         }
 
         writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// The identity of this spool, and so of the edge that writes it: kept in the spool directory's <c>instance</c> file,
+    /// made on first start. Its calls' rows carry it, so the next start can close the ones a crash left open.
+    /// </summary>
+    public Guid Instance { get; }
+
+    /// <summary>When this run opened the spool: calls of the edge's earlier runs started before it.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Segments a previous run left, offered first by <see cref="Ready"/>.</summary>
+    public int LeftOver { get; }
+
+    private static Guid ReadOrCreateInstance(string directory)
+    {
+        var path = Path.Combine(directory, "instance");
+        if (File.Exists(path) && Guid.TryParse(File.ReadAllText(path).Trim(), out var existing))
+        {
+            return existing;
+        }
+
+        // Written whole or not at all (a temporary file renamed), so a crash here never leaves a torn identity.
+        var instance = Guid.NewGuid();
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(instance.ToString("D") + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        return instance;
     }
 
     /// <summary>Events waiting in memory or in segments not yet drained.</summary>

@@ -17,11 +17,49 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
     {
         var meter = meters.Create("Calltracking.Edge.Recording");
         meter.CreateObservableGauge("edge_spool_depth_records", () => spool.Depth);
+
+        // What the previous run left is stored first; then its calls that no event ended are closed.
+        for (var i = 0; i < spool.LeftOver && await spool.Ready.WaitToReadAsync(stoppingToken); i++)
+        {
+            if (spool.Ready.TryRead(out var segment))
+            {
+                await DrainAsync(segment, stoppingToken);
+            }
+        }
+
+        await CloseInterruptedAsync(stoppingToken);
         while (await spool.Ready.WaitToReadAsync(stoppingToken))
         {
             while (spool.Ready.TryRead(out var segment))
             {
                 await DrainAsync(segment, stoppingToken);
+            }
+        }
+    }
+
+    private async Task CloseInterruptedAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var (closed, queued) = await store.CloseInterruptedAsync(spool.Instance, spool.StartedAt, stoppingToken);
+                if (closed > 0)
+                {
+                    LogInterruptedClosed(logger, closed);
+                }
+
+                if (queued > 0)
+                {
+                    webhooks?.Wake();
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogCloseFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(options.Value.RetrySeconds), time, stoppingToken);
             }
         }
     }
@@ -38,7 +76,7 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
         {
             try
             {
-                var queued = await store.ApplyAsync(events, stoppingToken);
+                var queued = await store.ApplyAsync(events, stoppingToken, spool.Instance);
                 File.Delete(segment.Path);
                 drained.Add(events.Count);
                 if (queued > 0)
@@ -55,6 +93,12 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
             }
         }
     }
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "{Count} calls were in progress when this edge last stopped without ending them; closed as of their last known moment")]
+    private static partial void LogInterruptedClosed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Calls left open by the previous run not closed yet; PostgreSQL failed, retrying")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Call records in {Segment} not stored yet; PostgreSQL failed and the spool keeps them")]
     private static partial void LogDrainFailed(ILogger logger, Exception exception, string segment);

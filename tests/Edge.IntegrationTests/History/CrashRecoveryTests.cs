@@ -11,13 +11,13 @@ namespace Calltracking.Edge.IntegrationTests.History;
 
 /// <summary>
 /// The edge as a real process, killed with SIGKILL while a call's record sits in the spool because PostgreSQL is
-/// unreachable (a TCP relay in front of the real server is cut); the next start replays the spool and every call is
-/// recorded exactly once.
+/// unreachable (a TCP relay in front of the real server is cut) and another call is still talking; the next start
+/// replays the spool, every call is recorded exactly once, and the call the kill cut is closed.
 /// </summary>
 public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
 {
     [Fact]
-    public async Task A_record_spooled_when_the_process_is_killed_is_stored_once_after_the_restart()
+    public async Task A_record_spooled_when_the_process_is_killed_is_stored_once_and_the_call_it_cut_is_closed_after_the_restart()
     {
         var builder = new NpgsqlConnectionStringBuilder(stores.PostgresConnectionString);
         await using var postgres = new TcpRelay(new IPEndPoint(IPAddress.Loopback, builder.Port));
@@ -67,6 +67,12 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
             postgres.Cut();
             await CallAsync(sipPort, pbxPort, number);
             await WaitAsync(() => Task.FromResult(Directory.EnumerateFiles(spool, "calls-*.jsonl").Any(f => File.ReadAllText(f).Contains("\"kind\":\"ended\"", StringComparison.Ordinal))), "the second call's end in the spool");
+
+            // A third call is answered and still talking when the process dies: no end event is ever written for it.
+            using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>()), null, port: pbxPort, extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+            using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, $"127.0.0.1:{sipPort}", keys: new Dictionary<string, string> { ["number"] = number, ["caller"] = "79161234567" },
+                extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
+            await WaitAsync(() => Task.FromResult(Directory.EnumerateFiles(spool, "calls-*.jsonl").Sum(f => CountOf(File.ReadAllText(f), "\"kind\":\"answered\"")) == 2), "the third call's answer in the spool");
             first.Kill();
         }
 
@@ -74,11 +80,16 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
         postgres.Restore();
         using (var second = await EdgeProcess.StartAsync(settings))
         {
-            await WaitAsync(async () => await CountAsync(project) == 2 && await AnsweredAsync(project) == 2, "both calls recorded after the restart",
+            // The two ended calls as they ended; the third closed as of its answer, as the edge that relayed it died.
+            await WaitAsync(async () => await CountAsync(project) == 3 && await AnsweredAsync(project) == 3, "the three calls recorded and closed after the restart",
                 async () => $"calls {await CountAsync(project)}, answered {await AnsweredAsync(project)}, spool [{string.Join(", ", Directory.EnumerateFiles(Path.Combine(data, "spool")).Select(Path.GetFileName))}]; the edge said:\n{second.Output}");
             await Task.Delay(1500); // a second drain pass would show up as a duplicate here
-            Assert.Equal(2, await CountAsync(project));
+            Assert.Equal(3, await CountAsync(project));
             Assert.Empty(Directory.EnumerateFiles(Path.Combine(data, "spool"), "calls-*.jsonl"));
+            await using var connection = await stores.DataSource.OpenConnectionAsync();
+            var reasons = (await connection.QueryAsync<string?>("SELECT end_reason FROM calls WHERE project_id = @project ORDER BY started_at", new { project })).ToList();
+            Assert.Equal(Calltracking.Edge.Recording.Calls.CallRecordStore.InterruptedReason, reasons[2]);
+            Assert.DoesNotContain(Calltracking.Edge.Recording.Calls.CallRecordStore.InterruptedReason, reasons.Take(2));
         }
 
         Directory.Delete(data, recursive: true);
@@ -93,6 +104,17 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
         Assert.True(carrierExit == 0, $"carrier SIPp failed: {carrierErrors}");
         var (pbxExit, pbxErrors) = await pbx.WaitAsync(TimeSpan.FromSeconds(40));
         Assert.True(pbxExit == 0, $"pbx SIPp failed: {pbxErrors}");
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private async Task<int> CountAsync(long project)

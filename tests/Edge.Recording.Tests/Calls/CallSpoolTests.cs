@@ -34,6 +34,12 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         };
     }
 
+    private async Task<string?> EndReasonAsync(Guid id)
+    {
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<string?>("SELECT end_reason FROM calls WHERE id = @id", new { id });
+    }
+
     private async Task<long> ProjectAsync() => (await new ProjectStore(stores.DataSource).CreateAsync("spool", CancellationToken.None)).ProjectId;
 
     [Fact]
@@ -174,6 +180,103 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Equal(67, row.Duration);
         Assert.Equal(7, row.WaitingTime);
         Assert.Equal(60, row.AnswerDuration);
+    }
+
+    [Fact]
+    public async Task Calls_an_earlier_run_left_open_are_closed_at_their_last_known_moment_and_only_those()
+    {
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var (mine, other) = (Guid.NewGuid(), Guid.NewGuid());
+        var cutoff = DateTimeOffset.Parse("2026-11-23T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var before = cutoff.AddMinutes(-10);
+        var (answered, ringing, ended, afterStart, otherEdge) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await store.ApplyAsync([.. CallEvents(project, answered, before).Where(e => e.Kind != "ended"), .. CallEvents(project, ringing, before, "BUSY").Where(e => e.Kind != "ended"), .. CallEvents(project, ended, before)], CancellationToken.None, mine);
+        await store.ApplyAsync([.. CallEvents(project, afterStart, cutoff.AddSeconds(1)).Take(1)], CancellationToken.None, mine);
+        await store.ApplyAsync([.. CallEvents(project, otherEdge, before).Take(1)], CancellationToken.None, other);
+
+        Assert.Equal((2, 0), await store.CloseInterruptedAsync(mine, cutoff, CancellationToken.None));
+        Assert.Equal((0, 0), await store.CloseInterruptedAsync(mine, cutoff, CancellationToken.None));
+
+        var closedAnswered = (await store.GetAsync(project, answered, CancellationToken.None))!;
+        Assert.Equal(("ANSWER", 7, 7, 0, CallRecordStore.InterruptedReason), (closedAnswered.Status, closedAnswered.Duration, closedAnswered.WaitingTime, closedAnswered.AnswerDuration, await EndReasonAsync(answered)));
+        var closedRinging = (await store.GetAsync(project, ringing, CancellationToken.None))!;
+        Assert.Equal(("CONGESTION", 2, 0), (closedRinging.Status, closedRinging.Duration, closedRinging.AnswerDuration));
+        Assert.Equal("ANSWER", (await store.GetAsync(project, ended, CancellationToken.None))!.Status);
+        Assert.Null(await EndReasonAsync(ended));
+        Assert.Equal("ACTIVE", (await store.GetAsync(project, afterStart, CancellationToken.None))!.Status);
+        Assert.Equal("ACTIVE", (await store.GetAsync(project, otherEdge, CancellationToken.None))!.Status);
+
+        // The per-status totals follow: two ACTIVE left, three ANSWER, one CONGESTION.
+        await using var connection = await stores.DataSource.OpenConnectionAsync();
+        var totals = (await connection.QueryAsync<(string Status, long N)>("SELECT status, n FROM call_totals WHERE project_id = @project AND n > 0", new { project })).ToDictionary(t => t.Status, t => t.N);
+        Assert.Equal(new Dictionary<string, long> { ["ACTIVE"] = 2, ["ANSWER"] = 2, ["CONGESTION"] = 1 }, totals);
+    }
+
+    /// <summary>A run killed while a call was answered: the next run stores the call from the spool, then closes it as the end was never written.</summary>
+    [Fact]
+    public async Task The_drainer_stores_what_a_killed_run_spooled_then_closes_its_open_calls()
+    {
+        var dir = NewDirectory();
+        var project = await ProjectAsync();
+        var id = Guid.NewGuid();
+        Guid instance;
+        await using (var killed = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance))
+        {
+            instance = killed.Instance;
+            foreach (var e in CallEvents(project, id, DateTimeOffset.UtcNow.AddMinutes(-1)).Where(e => e.Kind != "ended"))
+            {
+                killed.Append(e);
+            }
+        }
+
+        await using var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance);
+        Assert.Equal(instance, spool.Instance);
+        Assert.True(spool.LeftOver > 0);
+        var store = new CallRecordStore(stores.DataSource);
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var drainer = new SpoolDrainer(spool, store, Options(dir), meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System, NullLogger<SpoolDrainer>.Instance);
+        await drainer.StartAsync(CancellationToken.None);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            CallRow? row;
+            while ((row = await store.GetAsync(project, id, CancellationToken.None)) is not { Status: not "ACTIVE" })
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the call was not closed; it is {row?.Status ?? "not stored"}");
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(("ANSWER", CallRecordStore.InterruptedReason), (row.Status, await EndReasonAsync(id)));
+        }
+        finally
+        {
+            await drainer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_spool_keeps_its_identity_across_runs_and_a_new_directory_gets_a_new_one()
+    {
+        var dir = NewDirectory();
+        Guid first;
+        await using (var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance))
+        {
+            first = spool.Instance;
+        }
+
+        await using var again = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance);
+        await using var elsewhere = new CallSpool(Options(NewDirectory()), NullLogger<CallSpool>.Instance);
+        Assert.Equal(first, again.Instance);
+        Assert.NotEqual(first, elsewhere.Instance);
+        Assert.NotEqual(Guid.Empty, first);
+
+        // A damaged identity file is replaced rather than stopping the edge (its old calls then stay as they are).
+        var damaged = NewDirectory();
+        await File.WriteAllTextAsync(Path.Combine(damaged, "instance"), "not a guid");
+        await using var replaced = new CallSpool(Options(damaged), NullLogger<CallSpool>.Instance);
+        Assert.NotEqual(Guid.Empty, replaced.Instance);
+        Assert.Equal(replaced.Instance.ToString("D"), (await File.ReadAllTextAsync(Path.Combine(damaged, "instance"))).Trim());
     }
 
     /// <summary>
