@@ -116,6 +116,30 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
     }
 
     [Fact]
+    public async Task A_call_closed_after_a_crash_sends_its_end_webhook_with_the_closed_status()
+    {
+        await using var receiver = new Receiver(failFirst: 0);
+        using var app = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["Webhooks:AllowPrivateTargets"] = "true" });
+        var (project, script) = await ScriptAsync(app, receiver.Url);
+        var id = Guid.NewGuid();
+        var instance = Guid.NewGuid();
+        var store = app.Services.GetRequiredService<CallRecordStore>();
+        Assert.Equal(1, await store.ApplyAsync(Call(project, script, id).Where(e => e.Kind != "ended").ToList(), CancellationToken.None, instance));
+
+        Assert.Equal((1, 1), await store.CloseInterruptedAsync(instance, DateTimeOffset.UtcNow, CancellationToken.None));
+        app.Services.GetRequiredService<WebhookDispatcher>().Wake();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!receiver.Received.Any(r => r.Name == "end") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var end = JsonDocument.Parse(Assert.Single(receiver.Received, r => r.Name == "end").Body).RootElement;
+        Assert.Equal((id.ToString(), "ANSWER"), (end.GetProperty("id").GetString(), end.GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public async Task A_failing_receiver_gets_the_webhook_again_after_a_backoff()
     {
         await using var receiver = new Receiver(failFirst: 2);
