@@ -90,6 +90,9 @@ public sealed class SipMessage
     /// </summary>
     internal IPEndPoint? ReceivedFrom => receivedFrom;
 
+    /// <summary>How long the message waited in the kernel's receive queue before the stack took it (zero when unknown).</summary>
+    public TimeSpan Queued { get; internal set; }
+
     /// <summary>
     /// Notes the request's source for its responses without building its Vias: they are built with received and
     /// rport when first read, and a response to a plain top Via writes them straight from the received bytes.

@@ -245,6 +245,14 @@ public sealed partial class CallRouter : ISipRequestHandler
             return;
         }
 
+        if (options.MaxQueueDelayMilliseconds > 0 && request.Queued.TotalMilliseconds > options.MaxQueueDelayMilliseconds)
+        {
+            // Behind by more than the carrier will wait for a 100: refused at once, so the backlog drains.
+            stack.Metrics.Rejected("queue_delay");
+            await transaction.SendAsync(transaction.CreateResponse(503, "Service Unavailable", SipStack.NewTag()).Add(SipHeaderNames.RetryAfter, "1").ToArray(), 503);
+            return;
+        }
+
         await transaction.RespondAsync(100, "Trying");
         var dialedText = DialedNumberFrom(request, source);
         if (dialedText is null || !PhoneNumber.TryNormalize(dialedText, true, out var dialed, out _))

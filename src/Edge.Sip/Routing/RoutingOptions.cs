@@ -23,6 +23,14 @@ public sealed class RoutingOptions
     /// <summary>Calls in progress above which new INVITEs get 503 with Retry-After (<c>Routing__MaxActiveCalls</c>).</summary>
     public int MaxActiveCalls { get; set; } = 20_000;
 
+    /// <summary>
+    /// A new INVITE that waited longer than this in the kernel's receive queue gets 503 with Retry-After at once
+    /// (<c>Routing__MaxQueueDelayMilliseconds</c>; 0 turns it off). A backlog that long means the edge is behind:
+    /// answering the calls it can no longer serve in time cheaply keeps it serving the rest, where routing them
+    /// late would have the carrier retransmit (T1 is 500 ms) and the backlog feed itself.
+    /// </summary>
+    public int MaxQueueDelayMilliseconds { get; set; } = 250;
+
     /// <summary>INVITEs per second allowed from one source address (<c>Routing__InvitesPerSecondPerSource</c>).</summary>
     public int InvitesPerSecondPerSource { get; set; } = 2_000;
 

@@ -35,6 +35,7 @@ internal sealed class RoutingOptionsValidation : IValidateOptions<RoutingOptions
         Range(failures, "Routing:GatewayTimeoutSeconds", options.GatewayTimeoutSeconds, 1, 120);
         Range(failures, "Routing:DefaultRingTimeoutSeconds", options.DefaultRingTimeoutSeconds, 5, 600);
         Range(failures, "Routing:MaxActiveCalls", options.MaxActiveCalls, 1, 1_000_000);
+        Range(failures, "Routing:MaxQueueDelayMilliseconds", options.MaxQueueDelayMilliseconds, 0, 10_000);
         Range(failures, "Routing:InvitesPerSecondPerSource", options.InvitesPerSecondPerSource, 1, 1_000_000);
         Range(failures, "Routing:RegistersPerSecondPerSource", options.RegistersPerSecondPerSource, 1, 1_000_000);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -15,6 +15,7 @@ public sealed class SipMetrics
     private readonly Counter<long> retransmissions;
     private readonly Counter<long> rejected;
     private readonly UpDownCounter<long> transactions;
+    private readonly Histogram<double> queued;
 
     public SipMetrics(IMeterFactory meters)
     {
@@ -25,6 +26,11 @@ public sealed class SipMetrics
         retransmissions = meter.CreateCounter<long>("edge_sip_retransmissions_total", description: "Retransmissions sent (out) or duplicates received (in)");
         rejected = meter.CreateCounter<long>("edge_sip_requests_rejected_total", description: "Requests the edge refused itself");
         transactions = meter.CreateUpDownCounter<long>("edge_sip_transactions_active", description: "Transactions alive now");
+        queued = meter.CreateHistogram(
+            "edge_sip_receive_queue_seconds",
+            unit: "s",
+            description: "Time a UDP datagram waited in the kernel's receive queue before the stack took it",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1] });
     }
 
     /// <summary>The method labels in a fixed order ("other" last), so a method can be kept as one byte.</summary>
@@ -62,6 +68,9 @@ public sealed class SipMetrics
 
     public void Retransmission(string direction, string method) =>
         retransmissions.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("method", Method(method)));
+
+    /// <summary>A datagram's wait in the kernel's receive queue.</summary>
+    public void Queued(TimeSpan wait) => queued.Record(wait.TotalSeconds);
 
     public void Rejected(string reason) => rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -176,13 +176,21 @@ public sealed partial class SipStack : ISipMessageSink, IAsyncDisposable
     public string LocalVia(SipTransportKind transport, string branch) =>
         $"SIP/2.0/{(transport == SipTransportKind.Tcp ? "TCP" : "UDP")} {AdvertisedHostPort};branch={branch};rport";
 
-    public void OnMessage(ReadOnlyMemory<byte> data, SipEndPoint source, bool datagram)
+    public void OnMessage(ReadOnlyMemory<byte> data, SipEndPoint source, bool datagram) => OnMessage(data, source, datagram, TimeSpan.Zero);
+
+    public void OnMessage(ReadOnlyMemory<byte> data, SipEndPoint source, bool datagram, TimeSpan queued)
     {
         var message = SipParser.Parse(data, datagram, out var error, options.MaxMessageSize);
         if (message is null)
         {
             OnParseError(error!, source);
             return;
+        }
+
+        message.Queued = queued;
+        if (queued > TimeSpan.Zero)
+        {
+            Metrics.Queued(queued);
         }
 
         if (message.IsRequest)

@@ -9,7 +9,8 @@ namespace Calltracking.Edge.Sip.Transport;
 /// buffer. A datagram is copied once into an exact-size array that the parsed message then owns, and processed on
 /// the thread that received it: no event loop, no thread-pool hop and no queue between the socket and the stack.
 /// Sends are synchronous too (a UDP send does not wait; the 4 MiB buffer takes bursts), which keeps the socket in
-/// blocking mode: an asynchronous operation would put it under the event loop for good.
+/// blocking mode: an asynchronous operation would put it under the event loop for good. On Linux each datagram
+/// comes with the kernel's receive time (<see cref="TimestampedReceive"/>), and the stack is told how long it queued.
 /// </summary>
 public sealed partial class UdpSipTransport : IAsyncDisposable
 {
@@ -32,7 +33,11 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
         socket.SendBufferSize = 4 * 1024 * 1024;
         socket.Bind(listen);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Stamped = TimestampedReceive.TryEnable(socket);
     }
+
+    /// <summary>True when datagrams carry the kernel's receive time, so the stack learns how long each one queued.</summary>
+    public bool Stamped { get; }
 
     public IPEndPoint LocalEndPoint { get; }
 
@@ -59,9 +64,12 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
         while (!stopping)
         {
             int received;
+            var queued = TimeSpan.Zero;
             try
             {
-                received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
+                received = Stamped
+                    ? TimestampedReceive.Receive(socket, buffer, address, out queued)
+                    : socket.ReceiveFrom(buffer, SocketFlags.None, address);
                 failures = 0;
             }
             catch (ObjectDisposedException)
@@ -112,7 +120,7 @@ public sealed partial class UdpSipTransport : IAsyncDisposable
             var data = buffer.AsSpan(0, received).ToArray();
             try
             {
-                sink.OnMessage(data, source, datagram: true);
+                sink.OnMessage(data, source, datagram: true, queued);
             }
             catch (Exception ex)
             {

@@ -41,6 +41,9 @@ public static class EdgeMetricNames
     /// <summary>gauge: calls in progress (INVITE received, not yet ended).</summary>
     public const string CallsActive = "edge_calls_active";
 
+    /// <summary>histogram: time a UDP datagram waited in the kernel's receive queue before the stack took it. Buckets 0.1 ms … 1 s.</summary>
+    public const string SipReceiveQueueSeconds = "edge_sip_receive_queue_seconds";
+
     /// <summary>histogram: INVITE received from the carrier → INVITE sent to the target (routing + attribution). Buckets 0.5 ms … 1 s.</summary>
     public const string SipInviteForwardSeconds = "edge_sip_invite_forward_seconds";
 

@@ -263,6 +263,39 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         Assert.Equal(System.Text.Json.JsonValueKind.Null, record.GetProperty("visit_id").ValueKind);
     }
 
+    /// <summary>
+    /// An INVITE that waited in the receive queue past <c>Routing:MaxQueueDelayMilliseconds</c> is refused with 503 at
+    /// once (no 100, no routing); the same INVITE without the wait is routed (here to 404: the number is no pool's).
+    /// The wait is handed to the stack as the UDP transport hands it over from the kernel's stamp.
+    /// </summary>
+    [Fact]
+    public async Task An_invite_that_queued_too_long_is_refused_with_503_at_once()
+    {
+        using var edge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:MaxQueueDelayMilliseconds"] = "100" });
+        var stack = edge.App.Services.GetRequiredService<Calltracking.Edge.Sip.Transactions.SipStack>();
+        using var carrier = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        carrier.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var from = (System.Net.IPEndPoint)carrier.LocalEndPoint!;
+        string Invite(string id) => $"INVITE sip:74990000999@{edge.SipAddress} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{from.Port};branch=z9hG4bK{id};rport\r\nMax-Forwards: 70\r\nFrom: <sip:79161234567@127.0.0.1>;tag={id}\r\nTo: <sip:74990000999@127.0.0.1>\r\nCall-ID: {id}@carrier\r\nCSeq: 1 INVITE\r\nContact: <sip:carrier@127.0.0.1:{from.Port}>\r\nContent-Length: 0\r\n\r\n";
+        string Receive()
+        {
+            var buffer = new byte[65536];
+            carrier.ReceiveTimeout = 5000;
+            return Encoding.ASCII.GetString(buffer, 0, carrier.Receive(buffer));
+        }
+
+        var source = new Calltracking.Edge.Sip.Transport.SipEndPoint(Calltracking.Edge.Sip.Transport.SipTransportKind.Udp, from);
+        stack.OnMessage(Encoding.ASCII.GetBytes(Invite("late1")), source, datagram: true, queued: TimeSpan.FromMilliseconds(400));
+        var refused = Receive();
+        Assert.StartsWith("SIP/2.0 503 ", refused, StringComparison.Ordinal);
+        Assert.Contains("Retry-After: 1\r\n", refused, StringComparison.Ordinal);
+        Assert.Contains("Call-ID: late1@carrier", refused, StringComparison.Ordinal);
+
+        stack.OnMessage(Encoding.ASCII.GetBytes(Invite("ontime1")), source, datagram: true, queued: TimeSpan.FromMilliseconds(20));
+        Assert.StartsWith("SIP/2.0 100 ", Receive(), StringComparison.Ordinal);
+        Assert.StartsWith("SIP/2.0 404 ", Receive(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_ring_timeout_cancels_the_pbx_and_answers_the_carrier_408()
     {

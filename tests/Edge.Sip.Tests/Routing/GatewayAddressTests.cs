@@ -35,6 +35,7 @@ public sealed class GatewayAddressTests
             Carriers = [new CarrierOptions { Cidr = "10.0.0.0/8" }, new CarrierOptions { Cidr = "carrier" }],
             OutboundGateways = ["gw:5060", "gw:99999"],
             DefaultRingTimeoutSeconds = 1,
+            MaxQueueDelayMilliseconds = -5,
         };
 
         var result = new RoutingOptionsValidation().Validate(null, options);
@@ -43,6 +44,7 @@ public sealed class GatewayAddressTests
         Assert.Contains("Routing:Carriers:1:Cidr", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Routing:OutboundGateways:1", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Routing:DefaultRingTimeoutSeconds", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Routing:MaxQueueDelayMilliseconds", result.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain("Routing:Carriers:0", result.FailureMessage, StringComparison.Ordinal);
     }
 
