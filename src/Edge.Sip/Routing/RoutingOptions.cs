@@ -25,11 +25,12 @@ public sealed class RoutingOptions
 
     /// <summary>
     /// A new INVITE that waited longer than this in the kernel's receive queue gets 503 with Retry-After at once
-    /// (<c>Routing__MaxQueueDelayMilliseconds</c>; 0 turns it off). A backlog that long means the edge is behind:
-    /// answering the calls it can no longer serve in time cheaply keeps it serving the rest, where routing them
-    /// late would have the carrier retransmit (T1 is 500 ms) and the backlog feed itself.
+    /// (<c>Routing__MaxQueueDelayMilliseconds</c>; 0 turns it off). A backlog that long means the edge is far behind:
+    /// the carrier has retransmitted the INVITE twice (T1 is 500 ms) and is about to try another route, so a quick 503
+    /// serves it better than a late answer. Lower values refuse calls that would still have been served (docs/sip.md,
+    /// Overload).
     /// </summary>
-    public int MaxQueueDelayMilliseconds { get; set; } = 250;
+    public int MaxQueueDelayMilliseconds { get; set; } = 1000;
 
     /// <summary>INVITEs per second allowed from one source address (<c>Routing__InvitesPerSecondPerSource</c>).</summary>
     public int InvitesPerSecondPerSource { get; set; } = 2_000;
