@@ -53,8 +53,8 @@ public sealed record RedisScriptEndpoint(string Host, int Port, string? Password
 
 /// <summary>
 /// One pipelined connection to Redis for the hot Lua scripts: the lease a page view asks for and the attribution every
-/// INVITE waits on. A caller writes its EVALSHA to the socket itself, and a thread blocked in the kernel reads the
-/// answers and completes the callers' tasks in order, their continuations running inline on it. So a round trip is
+/// INVITE waits on. A caller writes its EVALSHA to the socket itself (with any others queued meanwhile, in one send),
+/// and a thread blocked in the kernel reads the answers and completes the callers' tasks in order, their continuations running inline on it. So a round trip is
 /// two wake-ups (Redis, then this reader) where the general client took four (its writer thread, the socket engine,
 /// its completion worker, the caller). A script Redis does not know (restart, <c>SCRIPT FLUSH</c>) is loaded and the
 /// call sent again, once. Without a connection a call fails at once (the caller routes without attribution) and a
@@ -272,11 +272,14 @@ public sealed partial class RedisScriptConnection : IDisposable
         }
     }
 
-    /// <summary>One TCP connection: callers write under <see cref="writeGate"/>, a reader thread answers them in order.</summary>
+    /// <summary>One TCP connection: callers' calls are written in batches under <see cref="writeGate"/>, a reader thread answers them in order.</summary>
     private sealed class Link(RedisScriptConnection owner, Socket socket, TimeSpan responseTimeout)
     {
+        private const int MaxBatchBytes = 64 * 1024;
         private readonly ConcurrentQueue<Pending> pending = new();
+        private readonly ConcurrentQueue<Pending> outbox = new();
         private readonly Lock writeGate = new();
+        private byte[] sendBuffer = new byte[4096];
         private volatile bool dead;
 
         public bool Dead => dead;
@@ -309,47 +312,73 @@ public sealed partial class RedisScriptConnection : IDisposable
             return call.Task;
         }
 
-        /// <summary>Queues the call and writes it, in one order for both (Redis answers in the order it reads).</summary>
+        /// <summary>
+        /// Queues the call and writes it. Whoever holds the write lock writes every call queued meanwhile in one send
+        /// (up to <see cref="MaxBatchBytes"/>), in the order they move to <see cref="pending"/>, which is the order
+        /// Redis answers; a caller that finds the lock taken leaves its call to the holder, which looks at the queue
+        /// again after letting go. Under load many calls share a system call on both ends, as with the general
+        /// client's writer, without its thread.
+        /// </summary>
         public void Send(Pending call)
         {
-            string? failure = null;
-            lock (writeGate)
+            outbox.Enqueue(call);
+            while (!outbox.IsEmpty)
             {
-                if (dead)
+                if (!writeGate.TryEnter())
                 {
-                    failure = "connection to Redis lost";
+                    return;
                 }
-                else
+
+                string? failure = null;
+                try
                 {
-                    call.SentAt = Stopwatch.GetTimestamp();
-                    pending.Enqueue(call);
-                    var bytes = call.Command.AsSpan(0, call.Length);
-                    while (!bytes.IsEmpty)
+                    if (dead)
                     {
-                        var sent = socket.Send(bytes, SocketFlags.None, out var error);
-                        if (error != SocketError.Success || sent <= 0)
+                        failure = "connection to Redis lost";
+                    }
+                    else
+                    {
+                        var length = 0;
+                        var now = Stopwatch.GetTimestamp();
+                        while (length < MaxBatchBytes && outbox.TryDequeue(out var next))
                         {
-                            failure = $"send failed ({error})";
-                            break;
+                            if (sendBuffer.Length - length < next.Length)
+                            {
+                                Array.Resize(ref sendBuffer, Math.Max(sendBuffer.Length * 2, length + next.Length));
+                            }
+
+                            next.Command.AsSpan(0, next.Length).CopyTo(sendBuffer.AsSpan(length));
+                            length += next.Length;
+                            next.SentAt = now;
+                            pending.Enqueue(next);
                         }
 
-                        bytes = bytes[sent..];
+                        var bytes = sendBuffer.AsSpan(0, length);
+                        while (!bytes.IsEmpty)
+                        {
+                            var sent = socket.Send(bytes, SocketFlags.None, out var error);
+                            if (error != SocketError.Success || sent <= 0)
+                            {
+                                failure = $"send failed ({error})";
+                                break;
+                            }
+
+                            bytes = bytes[sent..];
+                        }
                     }
                 }
-            }
+                finally
+                {
+                    writeGate.Exit();
+                }
 
-            if (failure is null)
-            {
-                return;
-            }
-
-            if (dead)
-            {
-                call.Fail(Unavailable(failure));
-            }
-            else
-            {
-                Kill(failure);
+                if (failure is not null)
+                {
+                    // Kill fails what was written (pending) and what waits (the outbox); once dead, the same here.
+                    Kill(failure);
+                    FailQueued(failure);
+                    return;
+                }
             }
         }
 
@@ -374,6 +403,16 @@ public sealed partial class RedisScriptConnection : IDisposable
         private void FailAll(string reason)
         {
             while (pending.TryDequeue(out var call))
+            {
+                call.Fail(Unavailable($"connection to Redis lost: {reason}"));
+            }
+
+            FailQueued(reason);
+        }
+
+        private void FailQueued(string reason)
+        {
+            while (outbox.TryDequeue(out var call))
             {
                 call.Fail(Unavailable($"connection to Redis lost: {reason}"));
             }

@@ -137,11 +137,17 @@ internal static class LeaseBenchmark
                 }
             }
 
-            // Twice each, alternating, so machine noise falls on both.
+            // Twice each, alternating, so machine noise falls on both; then the floor under them: the same connection,
+            // pacer and rate running a script that does nothing, and redis-benchmark's own PING round trips.
             foreach (var (name, store) in new[] { ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer), ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer) })
             {
                 await PacedResolveAsync(name, store, project, numbers, 2000, seconds);
             }
+
+            var nothing = new HashedLuaScript("return 1");
+            var floor = await PacedCalls.RunAsync(2000, seconds, i => pipe.EvalAsync(nothing, "k"));
+            Console.WriteLine(FormattableString.Invariant($"floor: an empty script on the pipelined connection, paced at 2000/s: p50 {Percentile(floor.Service, 0.50):F3} ms, p99 {Percentile(floor.Service, 0.99):F3} ms, p99.9 {Percentile(floor.Service, 0.999):F3} ms (pacer late by p99 {Percentile(floor.Lateness, 0.99):F3} ms)"));
+            Console.WriteLine("floor: " + RedisBenchmarkLatency(redisServer, seconds));
         }
 
         Directory.Delete(data, recursive: true);
@@ -194,6 +200,25 @@ internal static class LeaseBenchmark
         var line = output.Split('\r', '\n').Last(l => l.Contains("requests per second", StringComparison.Ordinal));
         var number = line[..line.IndexOf(" requests per second", StringComparison.Ordinal)].Split(' ')[^1];
         return double.Parse(number, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>redis-benchmark's PING round trips from one connection, one at a time: its latency summary line.</summary>
+    private static string RedisBenchmarkLatency(RedisServer server, int seconds)
+    {
+        var (host, port) = (server.Endpoint.Split(':')[0], server.Endpoint.Split(':')[1]);
+        var psi = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-h", host, "-p", port, "-c", "1", "-n", (2000 * seconds).ToString(CultureInfo.InvariantCulture), "-t", "ping_mbulk" })
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(psi)!;
+        var lines = process.StandardOutput.ReadToEnd().Split('\r', '\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        process.WaitForExit();
+        var header = lines.FindIndex(l => l.StartsWith("avg", StringComparison.Ordinal));
+        return header >= 0 && header + 1 < lines.Count
+            ? $"redis-benchmark PING, one connection, closed loop (ms): {lines[header]} / {lines[header + 1]}"
+            : "redis-benchmark PING: no latency summary";
     }
 
     private static async Task PacedResolveAsync(string client, LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
