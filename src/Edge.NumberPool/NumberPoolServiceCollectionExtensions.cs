@@ -24,6 +24,9 @@ public static class NumberPoolServiceCollectionExtensions
         services.AddSingleton<CallTally>();
         services.AddHostedService(sp => sp.GetRequiredService<CallTally>());
         services.AddSingleton<CatalogueService>();
+        services.AddSingleton<LeaseMetrics>();
+        services.AddSingleton<PoolGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<PoolGauges>());
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<VisitStore>();
         services.AddSingleton<RouteCache>();

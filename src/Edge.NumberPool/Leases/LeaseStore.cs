@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Calltracking.Edge.NumberPool.Catalogue;
 using Calltracking.Shared.Routing;
@@ -33,7 +34,7 @@ public sealed record LeaseResolution(string? VisitId, AttributionConfidence Conf
 /// paths (a page view's lease and heartbeat, an INVITE's attribution) go through <paramref name="scripts"/> when given
 /// (see <see cref="RedisScriptConnection"/>); the rest, and all of them without it, through the multiplexer.
 /// </summary>
-public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time, RedisScriptConnection? scripts = null)
+public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore catalogue, IOptions<PoolOptions> options, TimeProvider time, RedisScriptConnection? scripts = null, LeaseMetrics? metrics = null)
 {
     private static readonly HashedLuaScript AcquireScript = new(LeaseScripts.Acquire);
     private static readonly HashedLuaScript HeartbeatScript = new(LeaseScripts.Heartbeat);
@@ -60,50 +61,78 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
         for (var attempt = 0; attempt < 2; attempt++)
         {
             string? number, kind;
-            if (scripts is not null)
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                var reply = (await scripts.EvalAsync(
-                    AcquireScript,
-                    Prefix(script.ProjectId),
-                    script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0")).AsArray();
-                (number, kind) = (reply[0].AsString(), reply[1].AsString());
+                if (scripts is not null)
+                {
+                    var reply = (await scripts.EvalAsync(
+                        AcquireScript,
+                        Prefix(script.ProjectId),
+                        script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0")).AsArray();
+                    (number, kind) = (reply[0].AsString(), reply[1].AsString());
+                }
+                else
+                {
+                    var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+                        AcquireScript,
+                        [Prefix(script.ProjectId)],
+                        [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
+                    (number, kind) = ((string?)result[0], (string?)result[1]);
+                }
             }
-            else
+            catch (Exception ex) when (metrics?.Failed("lease", started, ex) == true)
             {
-                var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
-                    AcquireScript,
-                    [Prefix(script.ProjectId)],
-                    [script.Id, visitId, Now, script.LeaseGraceSeconds * 1000L, script.LeaseMaxAgeSeconds * 1000L, script.ExhaustedPolicy, HistoryMs, requireVisit ? "1" : "0"]))!;
-                (number, kind) = ((string?)result[0], (string?)result[1]);
+                throw;
             }
 
-            switch (kind)
+            metrics?.Succeeded("lease", started);
+            var leased = Kind(kind);
+            if (leased == LeaseKind.Empty && kind == "uninitialised")
             {
-                case "uninitialised":
-                    // Redis lost the pool (restart, failover) or never had it: load it from the catalogue and retry.
-                    await SyncPoolAsync(script.ProjectId, script.Id, await catalogue.ScriptNumbersAsync(script.ProjectId, script.Id, CancellationToken.None));
-                    continue;
-                case "exclusive":
-                    return new LeaseResult(number, LeaseKind.Exclusive);
-                case "renewed":
-                    return new LeaseResult(number, LeaseKind.Renewed);
-                case "shared":
-                    return new LeaseResult(number, LeaseKind.Shared);
-                case "novisit":
-                    return new LeaseResult(null, LeaseKind.UnknownVisit);
-                case "fallback":
-                    return new LeaseResult(script.FallbackPhone, LeaseKind.Fallback);
-                default:
-                    return new LeaseResult(script.FallbackPhone, LeaseKind.Empty);
+                // Redis lost the pool (restart, failover) or never had it: load it from the catalogue and retry.
+                await SyncPoolAsync(script.ProjectId, script.Id, await catalogue.ScriptNumbersAsync(script.ProjectId, script.Id, CancellationToken.None));
+                continue;
             }
+
+            metrics?.Leased(script.Id, leased);
+            return leased switch
+            {
+                LeaseKind.UnknownVisit => new LeaseResult(null, leased),
+                LeaseKind.Fallback or LeaseKind.Empty => new LeaseResult(script.FallbackPhone, leased),
+                _ => new LeaseResult(number, leased),
+            };
         }
 
         return new LeaseResult(script.FallbackPhone, LeaseKind.Empty);
     }
 
-    public async Task<int> HeartbeatAsync(long projectId, string visitId) => scripts is not null
-        ? (int)(await scripts.EvalAsync(HeartbeatScript, Prefix(projectId), visitId, Now)).AsInt64()
-        : (int)await redis.GetDatabase().EvaluateAsync(HeartbeatScript, [Prefix(projectId)], [visitId, Now]);
+    private static LeaseKind Kind(string? kind) => kind switch
+    {
+        "exclusive" => LeaseKind.Exclusive,
+        "renewed" => LeaseKind.Renewed,
+        "shared" => LeaseKind.Shared,
+        "novisit" => LeaseKind.UnknownVisit,
+        "fallback" => LeaseKind.Fallback,
+        _ => LeaseKind.Empty,
+    };
+
+    public async Task<int> HeartbeatAsync(long projectId, string visitId)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var renewed = scripts is not null
+                ? (int)(await scripts.EvalAsync(HeartbeatScript, Prefix(projectId), visitId, Now)).AsInt64()
+                : (int)await redis.GetDatabase().EvaluateAsync(HeartbeatScript, [Prefix(projectId)], [visitId, Now]);
+            metrics?.Succeeded("renew", started);
+            return renewed;
+        }
+        catch (Exception ex) when (metrics?.Failed("renew", started, ex) == true)
+        {
+            throw;
+        }
+    }
 
     public async Task SyncPoolAsync(long projectId, long scriptId, IReadOnlyList<string> numbers)
     {
@@ -114,7 +143,16 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
             values[i + 1] = numbers[i];
         }
 
-        await redis.GetDatabase().EvaluateAsync(SyncPoolScript, [Prefix(projectId)], values);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await redis.GetDatabase().EvaluateAsync(SyncPoolScript, [Prefix(projectId)], values);
+            metrics?.Succeeded("catalogue", started);
+        }
+        catch (Exception ex) when (metrics?.Failed("catalogue", started, ex) == true)
+        {
+            throw;
+        }
     }
 
     /// <summary>
@@ -123,16 +161,30 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     /// </summary>
     public async Task<LeaseResolution> ResolveAsync(long projectId, string number, DateTimeOffset at, string? caller = null)
     {
-        if (scripts is not null)
+        var started = Stopwatch.GetTimestamp();
+        try
         {
-            var reply = (await scripts.EvalAsync(
-                ResolveScript, Prefix(projectId), number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs)).AsArray();
-            return Resolution(reply.Length, i => reply[i].AsString());
-        }
+            LeaseResolution resolution;
+            if (scripts is not null)
+            {
+                var reply = (await scripts.EvalAsync(
+                    ResolveScript, Prefix(projectId), number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs)).AsArray();
+                resolution = Resolution(reply.Length, i => reply[i].AsString());
+            }
+            else
+            {
+                var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+                    ResolveScript, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
+                resolution = Resolution(result.Length, i => (string?)result[i]);
+            }
 
-        var result = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
-            ResolveScript, [Prefix(projectId)], [number, at.ToUnixTimeMilliseconds(), LateWindowMs, caller ?? string.Empty, CallerMemoryMs]))!;
-        return Resolution(result.Length, i => (string?)result[i]);
+            metrics?.Succeeded("resolve", started);
+            return resolution;
+        }
+        catch (Exception ex) when (metrics?.Failed("resolve", started, ex) == true)
+        {
+            throw;
+        }
     }
 
     /// <summary>The resolve script's answer: visit id, confidence, then the visit's fields as name/value pairs.</summary>

@@ -14,10 +14,13 @@ namespace Calltracking.Edge.NumberPool.Redis;
 /// A call of <see cref="RedisScriptConnection"/> failed: no connection, the connection lost, no answer in time, or an
 /// error reply (<see cref="ServerError"/>).
 /// </summary>
-public sealed class RedisScriptException(string message, bool serverError = false) : Exception(message)
+public sealed class RedisScriptException(string message, bool serverError = false, bool timedOut = false) : Exception(message)
 {
     /// <summary>Redis answered with an error (the script failed); otherwise Redis was not reachable.</summary>
     public bool ServerError { get; } = serverError;
+
+    /// <summary>The call waited past the response timeout (the connection was dropped for it).</summary>
+    public bool TimedOut { get; } = timedOut;
 }
 
 /// <summary>Where <see cref="RedisScriptConnection"/> connects and how long it waits.</summary>
@@ -148,7 +151,7 @@ public sealed partial class RedisScriptConnection : IDisposable
         return at;
     }
 
-    private static RedisScriptException Unavailable(string message) => new(message);
+    private static RedisScriptException Unavailable(string message, bool timedOut = false) => new(message, timedOut: timedOut);
 
     private void RequestReconnect()
     {
@@ -383,7 +386,7 @@ public sealed partial class RedisScriptConnection : IDisposable
         }
 
         /// <summary>Ends the connection: nothing more is written, every call in flight fails, the owner reconnects.</summary>
-        public void Kill(string reason)
+        public void Kill(string reason, bool timedOut = false)
         {
             lock (writeGate)
             {
@@ -396,15 +399,15 @@ public sealed partial class RedisScriptConnection : IDisposable
             }
 
             socket.Dispose();
-            FailAll(reason);
+            FailAll(reason, timedOut);
             owner.OnLost(this, reason);
         }
 
-        private void FailAll(string reason)
+        private void FailAll(string reason, bool timedOut)
         {
             while (pending.TryDequeue(out var call))
             {
-                call.Fail(Unavailable($"connection to Redis lost: {reason}"));
+                call.Fail(Unavailable($"connection to Redis lost: {reason}", timedOut));
             }
 
             FailQueued(reason);
@@ -448,7 +451,7 @@ public sealed partial class RedisScriptConnection : IDisposable
                 {
                     if (pending.TryPeek(out var oldest) && Stopwatch.GetElapsedTime(oldest.SentAt) > responseTimeout)
                     {
-                        Kill($"no answer in {responseTimeout.TotalMilliseconds:F0} ms");
+                        Kill($"no answer in {responseTimeout.TotalMilliseconds:F0} ms", timedOut: true);
                         return;
                     }
 

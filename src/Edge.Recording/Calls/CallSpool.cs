@@ -32,6 +32,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     private long sequence;
     private long pending;
     private long held;
+    private long appended;
 
     public CallSpool(IOptions<CallHistoryOptions> options, ILogger<CallSpool> logger)
     {
@@ -86,6 +87,25 @@ public sealed partial class CallSpool : IAsyncDisposable
 
         File.Move(temp, path, overwrite: true);
         return instance;
+    }
+
+    /// <summary>Events written (fsync'd) to segments since start.</summary>
+    public long Appended => Interlocked.Read(ref appended);
+
+    /// <summary>How long the oldest segment not yet drained has waited (its file's time); zero with none.</summary>
+    public double OldestAgeSeconds
+    {
+        get
+        {
+            var oldest = Segments().FirstOrDefault();
+            if (oldest is null)
+            {
+                return 0;
+            }
+
+            var written = File.GetLastWriteTimeUtc(oldest);
+            return written.Year < 2000 ? 0 : Math.Max(0, (DateTime.UtcNow - written).TotalSeconds);
+        }
     }
 
     /// <summary>Events waiting in memory or in segments not yet drained.</summary>
@@ -147,6 +167,7 @@ public sealed partial class CallSpool : IAsyncDisposable
             {
                 await WriteSegmentAsync(path, batch);
                 Interlocked.Add(ref pending, -batch.Count);
+                Interlocked.Add(ref appended, batch.Count);
                 if (Interlocked.Read(ref held) + batch.Count <= eventsHeld)
                 {
                     // The drainer takes the batch itself (a new list is started); the file stays as the durable copy.

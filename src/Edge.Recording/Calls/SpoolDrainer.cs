@@ -17,6 +17,8 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
     {
         var meter = meters.Create("Calltracking.Edge.Recording");
         meter.CreateObservableGauge("edge_spool_depth_records", () => spool.Depth);
+        meter.CreateObservableGauge(Calltracking.Shared.Metrics.EdgeMetricNames.SpoolOldestAgeSeconds, () => spool.OldestAgeSeconds, unit: "s", description: "Age of the oldest spooled segment not yet in PostgreSQL");
+        meter.CreateObservableCounter(Calltracking.Shared.Metrics.EdgeMetricNames.SpoolAppendedTotal, () => spool.Appended, description: "Call events written (fsync'd) to the spool");
 
         // What the previous run left is stored first; then its calls that no event ended are closed.
         for (var i = 0; i < spool.LeftOver && await spool.Ready.WaitToReadAsync(stoppingToken); i++)

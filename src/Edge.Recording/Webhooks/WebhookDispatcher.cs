@@ -34,6 +34,26 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private readonly Polly.ResiliencePipeline attempt;
 
     private readonly Recordings.RecordingLinks links;
+    private readonly Calltracking.Shared.Metrics.RefreshedOnRead<OutboxReading> outbox;
+
+    /// <summary>Pending deliveries and the age of the oldest, as last read.</summary>
+    public sealed record OutboxReading(long Pending, double OldestSeconds);
+
+    /// <summary>Reads the outbox now (tests; scrapes reload on their own).</summary>
+    public async Task<OutboxReading> ReadOutboxNowAsync()
+    {
+        await outbox.ReloadAsync();
+        return outbox.Value;
+    }
+
+    private async Task<OutboxReading> ReadOutboxAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var (pending, oldest) = await connection.QuerySingleAsync<(long, double)>(new CommandDefinition(
+            "SELECT count(*)::bigint, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM webhook_outbox WHERE state = 'pending'",
+            cancellationToken: cancellationToken));
+        return new OutboxReading(pending, oldest);
+    }
 
     public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, Recordings.RecordingLinks links, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
     {
@@ -47,7 +67,13 @@ public sealed partial class WebhookDispatcher : BackgroundService
         {
             Timeout = TimeSpan.FromSeconds(this.options.TimeoutSeconds),
         };
-        deliveries = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_webhook_deliveries_total");
+        var meter = meters.Create("Calltracking.Edge.Recording");
+        deliveries = meter.CreateCounter<long>("edge_webhook_deliveries_total");
+
+        // The outbox as PostgreSQL holds it, read when a scrape finds the last reading older than 10 s.
+        outbox = new Calltracking.Shared.Metrics.RefreshedOnRead<OutboxReading>(ReadOutboxAsync, new OutboxReading(0, 0), TimeSpan.FromSeconds(10), time);
+        meter.CreateObservableGauge(Calltracking.Shared.Metrics.EdgeMetricNames.WebhookOutboxDepth, () => outbox.Value.Pending, description: "Webhook deliveries waiting (pending, retries included)");
+        meter.CreateObservableGauge(Calltracking.Shared.Metrics.EdgeMetricNames.WebhookOldestAgeSeconds, () => outbox.Value.OldestSeconds, unit: "s", description: "Age of the oldest pending webhook delivery");
         // One delivery attempt: a bounded time, and one quick retry when the connection itself fails (a reset or a
         // refused connect is often momentary). Longer outages are the outbox's exponential backoff, kept in PostgreSQL.
         attempt = new Polly.ResiliencePipelineBuilder()

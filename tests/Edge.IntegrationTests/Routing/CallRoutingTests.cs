@@ -261,6 +261,11 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
         Assert.Equal("ANSWER", record.GetProperty("status").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, record.GetProperty("visit_id").ValueKind);
+
+        // The failed attribution is what the Redis alert (edge_redis_operations_total, result not ok) sees.
+        var metrics = await edge.Http.GetStringAsync("/metrics");
+        Assert.Matches(new System.Text.RegularExpressions.Regex("^edge_redis_operations_total\\{[^}]*operation=\"resolve\"[^}]*result=\"(error|timeout)\"[^}]*\\} [1-9]", System.Text.RegularExpressions.RegexOptions.Multiline), metrics);
+        Assert.Matches(new System.Text.RegularExpressions.Regex("^edge_attribution_total\\{outcome=\"unavailable\"\\} [1-9]", System.Text.RegularExpressions.RegexOptions.Multiline), metrics);
     }
 
     /// <summary>
