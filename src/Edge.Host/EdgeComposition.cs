@@ -33,6 +33,8 @@ public static class EdgeComposition
             sp.GetRequiredService<ILogger<MigrationRunner>>()));
         services.AddSingleton<ProjectStore>();
         services.TryAddSingleton<Calltracking.Shared.Registrations.IRegistrationStore, Registrations.RedisRegistrationStore>();
+        services.AddSingleton<Registrations.RegistrationGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<Registrations.RegistrationGauges>());
         return services;
     }
 

@@ -9,7 +9,7 @@ namespace Calltracking.Edge.Host.Api;
 /// Maps an <c>Api-key</c> to its project. Successful lookups are cached for a short time so the API does not
 /// hit PostgreSQL on every request; unknown keys are not cached (a revoked key stops working within the TTL).
 /// </summary>
-public sealed class ApiKeyAuthenticator(ProjectStore store, IOptions<HttpOptions> options, TimeProvider time)
+public sealed class ApiKeyAuthenticator(ProjectStore store, IOptions<HttpOptions> options, TimeProvider time, Calltracking.Shared.Metrics.PostgresMetrics? postgres = null)
 {
     private readonly ConcurrentDictionary<string, (long ProjectId, long ExpiresAt)> cache = new(StringComparer.Ordinal);
 
@@ -21,7 +21,18 @@ public sealed class ApiKeyAuthenticator(ProjectStore store, IOptions<HttpOptions
             return cached.ProjectId;
         }
 
-        var projectId = await store.FindProjectByKeyAsync(key, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long? projectId;
+        try
+        {
+            projectId = await store.FindProjectByKeyAsync(key, cancellationToken);
+            postgres?.Succeeded("host", "project_key", started);
+        }
+        catch (Exception ex) when (postgres?.Failed("host", "project_key", started, ex) == true)
+        {
+            throw;
+        }
+
         if (projectId is { } id && options.Value.ApiKeyCacheSeconds > 0)
         {
             if (cache.Count > 10_000)

@@ -16,6 +16,7 @@ public static class StoreServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidation>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidation>();
 
+        services.AddSingleton<Calltracking.Shared.Metrics.PostgresMetrics>();
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString));
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {

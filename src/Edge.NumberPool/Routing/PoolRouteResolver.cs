@@ -21,7 +21,8 @@ public sealed partial class PoolRouteResolver(
     CallTally tally,
     IOptions<PoolOptions> options,
     IMeterFactory meters,
-    ILogger<PoolRouteResolver> logger) : IRouteResolver
+    ILogger<PoolRouteResolver> logger,
+    Calltracking.Shared.Metrics.PostgresMetrics? postgres = null) : IRouteResolver
 {
     private readonly Counter<long> attributions = meters.Create("Calltracking.Edge.NumberPool").CreateCounter<long>("edge_attribution_total");
     private readonly Counter<long> lookups = meters.Create("Calltracking.Edge.NumberPool").CreateCounter<long>("edge_route_lookups_total");
@@ -102,7 +103,18 @@ public sealed partial class PoolRouteResolver(
             return cached;
         }
 
-        var found = await catalogue.FindNumberAsync(number, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        (PhoneRecord Phone, ScriptRecord? Script, string Settings)? found;
+        try
+        {
+            found = await catalogue.FindNumberAsync(number, cancellationToken);
+            postgres?.Succeeded("numberpool", "find_number", started);
+        }
+        catch (Exception ex) when (postgres?.Failed("numberpool", "find_number", started, ex) == true)
+        {
+            throw;
+        }
+
         var route = found is { } f ? new CachedRoute(f.Phone, f.Script, ProjectSettings.Parse(f.Settings)) : null;
         cache.Set(number, route);
         return route;

@@ -9,7 +9,7 @@ namespace Calltracking.Edge.Recording.Calls;
 /// Moves spooled call events into PostgreSQL, one segment per transaction, oldest first, deleting a segment only
 /// after its commit. While PostgreSQL fails it retries the same segment; calls go on and the spool grows.
 /// </summary>
-public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store, IOptions<CallHistoryOptions> options, IMeterFactory meters, TimeProvider time, ILogger<SpoolDrainer> logger, Webhooks.WebhookDispatcher? webhooks = null) : BackgroundService
+public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store, IOptions<CallHistoryOptions> options, IMeterFactory meters, TimeProvider time, ILogger<SpoolDrainer> logger, Webhooks.WebhookDispatcher? webhooks = null, Calltracking.Shared.Metrics.PostgresMetrics? postgres = null) : BackgroundService
 {
     private readonly Counter<long> drained = meters.Create("Calltracking.Edge.Recording").CreateCounter<long>("edge_spool_drained_total");
 
@@ -43,9 +43,11 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var (closed, queued) = await store.CloseInterruptedAsync(spool.Instance, spool.StartedAt, stoppingToken);
+                postgres?.Succeeded("recording", "close_interrupted", started);
                 if (closed > 0)
                 {
                     LogInterruptedClosed(logger, closed);
@@ -58,7 +60,7 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
 
                 return;
             }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (postgres?.Failed("recording", "close_interrupted", started, ex) == true || ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 LogCloseFailed(logger, ex);
                 await Task.Delay(TimeSpan.FromSeconds(options.Value.RetrySeconds), time, stoppingToken);
@@ -76,9 +78,10 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
         var events = spool.EventsOf(segment);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                var queued = await store.ApplyAsync(events, stoppingToken, spool.Instance);
+                var queued = await ApplyAsync(events, started, stoppingToken);
                 File.Delete(segment.Path);
                 drained.Add(events.Count);
                 if (queued > 0)
@@ -93,6 +96,20 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
                 LogDrainFailed(logger, ex, Path.GetFileName(segment.Path));
                 await Task.Delay(TimeSpan.FromSeconds(options.Value.RetrySeconds), time, stoppingToken);
             }
+        }
+    }
+
+    private async Task<int> ApplyAsync(IReadOnlyList<SpoolEvent> events, long started, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var queued = await store.ApplyAsync(events, stoppingToken, spool.Instance);
+            postgres?.Succeeded("recording", "apply_segment", started);
+            return queued;
+        }
+        catch (Exception ex) when (postgres?.Failed("recording", "apply_segment", started, ex) == true)
+        {
+            throw;
         }
     }
 

@@ -35,6 +35,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
 
     private readonly Recordings.RecordingLinks links;
     private readonly Calltracking.Shared.Metrics.RefreshedOnRead<OutboxReading> outbox;
+    private readonly Calltracking.Shared.Metrics.PostgresMetrics? postgres;
 
     /// <summary>Pending deliveries and the age of the oldest, as last read.</summary>
     public sealed record OutboxReading(long Pending, double OldestSeconds);
@@ -55,8 +56,9 @@ public sealed partial class WebhookDispatcher : BackgroundService
         return new OutboxReading(pending, oldest);
     }
 
-    public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, Recordings.RecordingLinks links, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger)
+    public WebhookDispatcher(NpgsqlDataSource dataSource, CallRecordStore calls, Recordings.RecordingLinks links, IOptions<WebhookOptions> options, TimeProvider time, IMeterFactory meters, ILogger<WebhookDispatcher> logger, Calltracking.Shared.Metrics.PostgresMetrics? postgres = null)
     {
+        this.postgres = postgres;
         this.dataSource = dataSource;
         this.calls = calls;
         this.links = links;
@@ -108,6 +110,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 while (await DeliverDueAsync(stoppingToken) > 0)
@@ -115,8 +118,9 @@ public sealed partial class WebhookDispatcher : BackgroundService
                 }
 
                 wait = await NextDueAsync(stoppingToken);
+                postgres?.Succeeded("recording", "webhook_outbox", started);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (postgres?.Failed("recording", "webhook_outbox", started, ex) == true || ex is NpgsqlException or TimeoutException)
             {
                 LogOutboxUnavailable(logger, ex);
                 wait = TimeSpan.FromSeconds(5);

@@ -68,6 +68,13 @@ public sealed class CrashRecoveryTests(EdgeStoresFixture stores) : IClassFixture
             await CallAsync(sipPort, pbxPort, number);
             await WaitAsync(() => Task.FromResult(Directory.EnumerateFiles(spool, "calls-*.jsonl").Any(f => File.ReadAllText(f).Contains("\"kind\":\"ended\"", StringComparison.Ordinal))), "the second call's end in the spool");
 
+            // The drainer's failing statement is what the PostgreSQL alert (edge_postgres_operations_total, result not ok) sees.
+            {
+                await WaitAsync(
+                    async () => System.Text.RegularExpressions.Regex.IsMatch(await http.GetStringAsync("/metrics"), "^edge_postgres_operations_total\\{[^}]*operation=\"apply_segment\"[^}]*result=\"(error|timeout)\"[^}]*\\} [1-9]", System.Text.RegularExpressions.RegexOptions.Multiline),
+                    "the failing store in edge_postgres_operations_total");
+            }
+
             // A third call is answered and still talking when the process dies: no end event is ever written for it.
             using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>()), null, port: pbxPort, extraArgs: ["-mp", FreePort.Udp().ToString(CultureInfo.InvariantCulture)]);
             using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, $"127.0.0.1:{sipPort}", keys: new Dictionary<string, string> { ["number"] = number, ["caller"] = "79161234567" },

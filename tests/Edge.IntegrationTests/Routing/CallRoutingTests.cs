@@ -141,6 +141,8 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
             await AssertSucceededAsync(register, "registering PBX");
         }
 
+        Assert.True(await edge.App.Services.GetRequiredService<Calltracking.Edge.Host.Registrations.RegistrationGauges>().ReadNowAsync() >= 1, "the binding counts in edge_sip_registrations_active");
+
         using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string> { ["x-roistat-phone"] = number, ["To"] = account }), remote: null, port: pbxPort);
         using var carrier = Sipp.Start(Scenarios.CarrierCall, edge.SipAddress, keys: Call(number));
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Calltracking.Edge.IntegrationTests.Status;
 
 /// <summary>
-/// The series the alert rules and the status page read (deploy/prometheus/rules, src/Edge.Host/Status) are emitted by
+/// The series the alert rules, the dashboard and the status page read (deploy/prometheus/rules, src/Edge.Host/Status) are emitted by
 /// the edge itself, with the values the work done implies.
 /// </summary>
 public sealed class AlertMetricsTests(EdgeStoresFixture stores) : IClassFixture<EdgeStoresFixture>
@@ -28,6 +28,7 @@ public sealed class AlertMetricsTests(EdgeStoresFixture stores) : IClassFixture<
         // The gauges read from the stores load when a scrape finds them stale; load them now rather than wait a scrape.
         await edge.App.Services.GetRequiredService<PoolGauges>().ReadNowAsync();
         await edge.App.Services.GetRequiredService<WebhookDispatcher>().ReadOutboxNowAsync();
+        await edge.App.Services.GetRequiredService<Calltracking.Edge.Host.Registrations.RegistrationGauges>().ReadNowAsync();
         var metrics = await edge.Http.GetStringAsync("/metrics");
 
         Assert.True(Sample(metrics, "edge_redis_operations_total", ("operation", "lease"), ("result", "ok")) >= 1, "lease round trips");
@@ -40,6 +41,9 @@ public sealed class AlertMetricsTests(EdgeStoresFixture stores) : IClassFixture<
         Assert.NotNull(SampleOrNull(metrics, "edge_spool_appended_total"));
         Assert.Equal(0, Sample(metrics, "edge_webhook_outbox_depth"));
         Assert.NotNull(SampleOrNull(metrics, "edge_webhook_oldest_age_seconds"));
+        Assert.Equal(0, Sample(metrics, "edge_sip_registrations_active"));
+        Assert.True(Sample(metrics, "edge_postgres_operations_total", ("module", "host"), ("operation", "project_key"), ("result", "ok")) >= 1, "API key lookups");
+        Assert.True(Sample(metrics, "edge_postgres_operation_seconds_count", ("module", "host"), ("operation", "project_key")) >= 1, "API key lookup timings");
     }
 
     private static double Sample(string exposition, string metric, params (string Name, string Value)[] labels) =>
