@@ -8,7 +8,7 @@ namespace Calltracking.Edge.NumberPool.Leases;
 
 /// <summary>
 /// The number pool's Redis round trips (<c>edge_redis_operations_total</c>, <c>edge_redis_operation_seconds</c>, by
-/// operation: lease, renew, resolve, catalogue, other) and the numbers it hands out (<c>edge_pool_leases_total</c>).
+/// operation: lease, renew, resolve, catalogue, other: visits stored and read, peak demand) and the numbers it hands out (<c>edge_pool_leases_total</c>).
 /// </summary>
 public sealed class LeaseMetrics
 {

@@ -217,21 +217,41 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
         var key = Prefix(projectId) + "visit:" + visitId;
         var entries = fields.Where(f => !string.IsNullOrEmpty(f.Value)).Select(f => new HashEntry("f:" + f.Key, f.Value)).ToArray();
         var db = redis.GetDatabase();
-        if (entries.Length > 0)
+        var started = Stopwatch.GetTimestamp();
+        try
         {
-            await db.HashSetAsync(key, entries);
-        }
-        else
-        {
-            await db.HashSetAsync(key, "f:_", "1");
-        }
+            if (entries.Length > 0)
+            {
+                await db.HashSetAsync(key, entries);
+            }
+            else
+            {
+                await db.HashSetAsync(key, "f:_", "1");
+            }
 
-        await db.KeyExpireAsync(key, TimeSpan.FromHours(options.Value.VisitTtlHours));
+            await db.KeyExpireAsync(key, TimeSpan.FromHours(options.Value.VisitTtlHours));
+            metrics?.Succeeded("other", started);
+        }
+        catch (Exception ex) when (metrics?.Failed("other", started, ex) == true)
+        {
+            throw;
+        }
     }
 
     public async Task<Dictionary<string, string>> VisitFieldsAsync(long projectId, string visitId)
     {
-        var entries = await redis.GetDatabase().HashGetAllAsync(Prefix(projectId) + "visit:" + visitId);
+        var started = Stopwatch.GetTimestamp();
+        HashEntry[] entries;
+        try
+        {
+            entries = await redis.GetDatabase().HashGetAllAsync(Prefix(projectId) + "visit:" + visitId);
+            metrics?.Succeeded("other", started);
+        }
+        catch (Exception ex) when (metrics?.Failed("other", started, ex) == true)
+        {
+            throw;
+        }
+
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
@@ -248,7 +268,16 @@ public sealed class LeaseStore(IConnectionMultiplexer redis, CatalogueStore cata
     /// <summary>The most visits that wanted a number of the script at once over the last 7 days (shared and fallback hand-outs included); null without data.</summary>
     public async Task<long?> PeakDemandAsync(long projectId, long scriptId)
     {
-        var peak = (long)await redis.GetDatabase().EvaluateAsync(PeakDemandScript, [Prefix(projectId)], [scriptId, Now]);
-        return peak < 0 ? null : peak;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var peak = (long)await redis.GetDatabase().EvaluateAsync(PeakDemandScript, [Prefix(projectId)], [scriptId, Now]);
+            metrics?.Succeeded("other", started);
+            return peak < 0 ? null : peak;
+        }
+        catch (Exception ex) when (metrics?.Failed("other", started, ex) == true)
+        {
+            throw;
+        }
     }
 }

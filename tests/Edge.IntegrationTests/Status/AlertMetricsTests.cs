@@ -33,6 +33,7 @@ public sealed class AlertMetricsTests(EdgeStoresFixture stores) : IClassFixture<
 
         Assert.True(Sample(metrics, "edge_redis_operations_total", ("operation", "lease"), ("result", "ok")) >= 1, "lease round trips");
         Assert.True(Sample(metrics, "edge_redis_operations_total", ("operation", "renew"), ("result", "ok")) >= 1, "renew round trips");
+        Assert.True(Sample(metrics, "edge_redis_operations_total", ("operation", "other"), ("result", "ok")) >= 1, "visit round trips");
         Assert.True(Sample(metrics, "edge_redis_operation_seconds_count", ("operation", "lease")) >= 1, "lease timings");
         Assert.Equal(1, Sample(metrics, "edge_pool_leases_total", ("kind", "exclusive"), ("script", script)));
         Assert.Equal(3, Sample(metrics, "edge_pool_numbers", ("script", script)));
