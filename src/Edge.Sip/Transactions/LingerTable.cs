@@ -109,6 +109,7 @@ internal sealed unsafe class LingerTable : IDisposable
         var lane = LaneFor(length);
         var seq = Interlocked.Increment(ref nextSeq);
         long position;
+        long added;
         lock (lane.Gate)
         {
             if (disposed)
@@ -117,13 +118,34 @@ internal sealed unsafe class LingerTable : IDisposable
             }
 
             position = lane.Append(keyBytes, reply);
-            lane.Enqueue(time.GetTimestamp(), hash, seq, position);
+            added = time.GetTimestamp();
+            lane.Enqueue(added, hash, seq, position);
         }
 
         var shard = ShardOf(hash);
         lock (shard.Gate)
         {
             shard.Slots[hash] = new Slot(seq, position, key.Length, replyLength, lane.Index, record);
+        }
+
+        // The entry's time may have run out while this thread was between the two locks (a stall as long as the
+        // linger): the timer then found no slot for it and moved on, so the entry ends here instead of staying for good.
+        if (time.GetTimestamp() - added >= lane.DurationTicks)
+        {
+            var removed = false;
+            lock (shard.Gate)
+            {
+                if (shard.Slots.TryGetValue(hash, out var slot) && slot.Seq == seq)
+                {
+                    shard.Slots.Remove(hash);
+                    removed = true;
+                }
+            }
+
+            if (removed)
+            {
+                expired?.Invoke(record.Kind);
+            }
         }
 
         return seq;
@@ -333,6 +355,9 @@ internal sealed unsafe class LingerTable : IDisposable
         public readonly Lock Gate = new();
 
         public TimeSpan Duration { get; }
+
+        /// <summary>The linger in timestamp ticks.</summary>
+        public long DurationTicks => durationTicks;
 
         public int Index { get; }
 

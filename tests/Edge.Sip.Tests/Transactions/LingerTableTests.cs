@@ -196,6 +196,41 @@ public sealed class LingerTableTests
         Assert.InRange(table.SegmentBytes, 0, 5 * 256 * 1024);
     }
 
+    /// <summary>A clock that jumps ahead (firing due timers) the moment the table reads it for the n-th time: a stall at that point.</summary>
+    private sealed class StallingClock(int stallAtRead, TimeSpan stall) : FakeTimeProvider
+    {
+        private int reads;
+
+        public override long GetTimestamp()
+        {
+            var now = base.GetTimestamp();
+            if (Interlocked.Increment(ref reads) == stallAtRead)
+            {
+                Advance(stall);
+            }
+
+            return now;
+        }
+    }
+
+    /// <summary>
+    /// An add that stalls between writing its expiry and its slot for longer than the linger: the timer finds no slot
+    /// when the entry's time comes, and the add itself ends the entry instead of leaving it for good.
+    /// </summary>
+    [Fact]
+    public void An_add_that_stalls_past_its_linger_leaves_nothing_behind()
+    {
+        var ended = new ConcurrentQueue<byte>();
+        var time = new StallingClock(stallAtRead: 1, stall: Short + LingerTable.Batch);
+        using var table = new LingerTable(time, [Short], ended.Enqueue);
+
+        table.Add("s|z9hG4bK-stall|192.0.2.7:5080|BYE", Short, Record(kind: 3), "SIP/2.0 200 OK\r\n\r\n"u8.ToArray());
+
+        Assert.Equal(0, table.Count);
+        Assert.Equal([(byte)3], ended);
+        Assert.False(table.TryGet("s|z9hG4bK-stall|192.0.2.7:5080|BYE", withReply: false, out _, out _));
+    }
+
     [Fact]
     public async Task Parallel_adds_lookups_and_expiry_never_answer_for_another_key()
     {
