@@ -110,7 +110,8 @@ public sealed class RedisScriptConnectionTests
         using var restarted = RedisServer.StartPrivate(port);
         var answer = await FirstSuccessAsync(() => connection.EvalAsync(Echo, "b", 7, 2, 3), "calls succeed on the restarted Redis");
         Assert.Equal(7, answer.AsArray()[1].AsInt64());
-        Assert.Equal(2, connection.Connections);
+        // At least one new connection: while the port stood free another test's server may have had it for a moment.
+        Assert.True(connection.Connections >= 2, $"{connection.Connections} connections");
     }
 
     /// <summary>Calls until one succeeds (each failure starts a reconnection, tried again after its backoff).</summary>
