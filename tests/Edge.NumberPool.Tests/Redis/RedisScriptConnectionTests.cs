@@ -156,9 +156,9 @@ public sealed class RedisScriptConnectionTests
     public async Task Idle_longer_than_the_response_timeout_the_connection_stays_up()
     {
         using var server = RedisServer.StartPrivate();
-        using var connection = Connect(server, responseMs: 200);
+        using var connection = Connect(server, responseMs: 500);
         await connection.EvalAsync(Echo, "a", 1, 2, 3);
-        await Task.Delay(1000);
+        await Task.Delay(2000);
         Assert.Equal(2, (await connection.EvalAsync(Echo, "a", 2, 2, 3)).AsArray()[1].AsInt64());
         Assert.Equal(1, connection.Connections);
     }
