@@ -88,17 +88,18 @@ public sealed class RedisServer : IDisposable
 
     private static bool WaitForPing(string endpoint, Process server)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline && !server.HasExited)
         {
             try
             {
-                using var connection = ConnectionMultiplexer.Connect($"{endpoint},abortConnect=true,connectTimeout=500");
+                using var connection = ConnectionMultiplexer.Connect($"{endpoint},abortConnect=true,connectTimeout=2000,syncTimeout=5000");
                 connection.GetDatabase().Ping();
                 return true;
             }
-            catch (RedisConnectionException)
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
             {
+                // Not listening yet, or a loaded machine answered slowly: try again until the deadline.
                 Thread.Sleep(50);
             }
         }
