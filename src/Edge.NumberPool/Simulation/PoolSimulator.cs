@@ -338,8 +338,22 @@ public sealed class PoolSimulator(IConnectionMultiplexer redis)
                 continue;
             }
 
-            // SCAN in pages (never KEYS): the simulator may run against a Redis that also serves the edge.
-            var keys = server.Keys(pattern: prefix + "*", pageSize: 1000).ToList();
+            // SCAN in pages (never KEYS): the simulator may run against a Redis that also serves the edge. The client
+            // has only a blocking SCAN, with its short timeout, and right after a run its reader may still be working
+            // through the run's last answers: a timed-out scan is started again, a few times.
+            List<RedisKey> keys;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    keys = server.Keys(pattern: prefix + "*", pageSize: 1000).ToList();
+                    break;
+                }
+                catch (RedisTimeoutException) when (attempt < 5)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                }
+            }
 
             foreach (var chunk in keys.Chunk(500))
             {
