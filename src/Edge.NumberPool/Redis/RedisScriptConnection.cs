@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Calltracking.Edge.NumberPool.Leases;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -73,6 +72,7 @@ public sealed partial class RedisScriptConnection : IDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly byte[] EvalSha = "EVALSHA"u8.ToArray();
+    private static readonly byte[] One = "1"u8.ToArray(); // the key count of every call
 
     private readonly RedisScriptEndpoint endpoint;
     private readonly ILogger<RedisScriptConnection> logger;
@@ -107,30 +107,8 @@ public sealed partial class RedisScriptConnection : IDisposable
             return Task.FromException<RespReply>(Unavailable("no connection to Redis"));
         }
 
-        Span<int> lengths = args.Length <= 32 ? stackalloc int[args.Length] : new int[args.Length];
-        var keyArg = (RespArg)key;
-        var keyLength = keyArg.ValueLength;
-        var size = RespArg.HeaderLength(4 + args.Length)
-            + RespArg.BulkLength(EvalSha.Length) + RespArg.BulkLength(script.ShaHex.Length) + RespArg.BulkLength(1) + RespArg.BulkLength(keyLength);
-        for (var i = 0; i < args.Length; i++)
-        {
-            lengths[i] = args[i].ValueLength;
-            size += RespArg.BulkLength(lengths[i]);
-        }
-
-        var command = ArrayPool<byte>.Shared.Rent(size);
-        var span = command.AsSpan();
-        var at = RespArg.WriteHeader(span, (byte)'*', 4 + args.Length);
-        at += WriteBulk(span[at..], EvalSha);
-        at += WriteBulk(span[at..], script.ShaHex);
-        at += WriteBulk(span[at..], "1"u8);
-        at += keyArg.WriteBulk(span[at..], keyLength);
-        for (var i = 0; i < args.Length; i++)
-        {
-            at += args[i].WriteBulk(span[at..], lengths[i]);
-        }
-
-        var pending = new Pending(script, command, at);
+        var command = RespArg.Encode([EvalSha, script.ShaHex, One, key], args, out var length);
+        var pending = new Pending(script, command, length);
         link.Send(pending);
         return pending.Task;
     }
@@ -139,16 +117,6 @@ public sealed partial class RedisScriptConnection : IDisposable
     {
         disposed = true;
         current?.Kill("disposed");
-    }
-
-    private static int WriteBulk(Span<byte> destination, ReadOnlySpan<byte> value)
-    {
-        var at = RespArg.WriteHeader(destination, (byte)'$', value.Length);
-        value.CopyTo(destination[at..]);
-        at += value.Length;
-        destination[at++] = (byte)'\r';
-        destination[at++] = (byte)'\n';
-        return at;
     }
 
     private static RedisScriptException Unavailable(string message, bool timedOut = false) => new(message, timedOut: timedOut);
@@ -294,23 +262,10 @@ public sealed partial class RedisScriptConnection : IDisposable
             new Thread(ReadLoop) { IsBackground = true, Name = "redis-scripts" }.Start();
         }
 
-        public Task<RespReply> CommandAsync(string[] parts)
+        public Task<RespReply> CommandAsync(params ReadOnlySpan<RespArg> parts)
         {
-            var size = RespArg.HeaderLength(parts.Length);
-            foreach (var part in parts)
-            {
-                size += RespArg.BulkLength(Encoding.UTF8.GetByteCount(part));
-            }
-
-            var command = ArrayPool<byte>.Shared.Rent(size);
-            var at = RespArg.WriteHeader(command, (byte)'*', parts.Length);
-            foreach (var part in parts)
-            {
-                RespArg arg = part;
-                at += arg.WriteBulk(command.AsSpan(at), arg.ValueLength);
-            }
-
-            var call = new Pending(null, command, at);
+            var command = RespArg.Encode(parts, [], out var length);
+            var call = new Pending(null, command, length);
             Send(call);
             return call.Task;
         }

@@ -3,24 +3,54 @@ using System.Text;
 
 namespace Calltracking.Edge.NumberPool.Redis;
 
-/// <summary>One argument of a Redis command: a string (sent as UTF-8) or a number (sent as its decimal digits).</summary>
+/// <summary>One argument of a Redis command: a string (sent as UTF-8), bytes (sent as they are) or a number (sent as its decimal digits).</summary>
 public readonly struct RespArg
 {
     private readonly string? text;
+    private readonly byte[]? bytes;
     private readonly long number;
 
-    private RespArg(string? text, long number)
+    private RespArg(string? text, byte[]? bytes, long number)
     {
         this.text = text;
+        this.bytes = bytes;
         this.number = number;
     }
 
-    public static implicit operator RespArg(string text) => new(text ?? string.Empty, 0);
+    public static implicit operator RespArg(string text) => new(text ?? string.Empty, null, 0);
 
-    public static implicit operator RespArg(long number) => new(null, number);
+    public static implicit operator RespArg(byte[] bytes) => new(null, bytes, 0);
+
+    public static implicit operator RespArg(long number) => new(null, null, number);
 
     /// <summary>The bytes of the argument's value.</summary>
-    public int ValueLength => text is null ? Digits(number) : Encoding.UTF8.GetByteCount(text);
+    public int ValueLength => text is not null ? Encoding.UTF8.GetByteCount(text) : bytes is not null ? bytes.Length : Digits(number);
+
+    /// <summary>
+    /// The command made of <paramref name="head"/> then <paramref name="tail"/> as a RESP array of bulk strings, in a
+    /// buffer rented from the shared pool (the caller returns it); its length in <paramref name="length"/>.
+    /// </summary>
+    public static byte[] Encode(ReadOnlySpan<RespArg> head, ReadOnlySpan<RespArg> tail, out int length)
+    {
+        var count = head.Length + tail.Length;
+        Span<int> lengths = count <= 32 ? stackalloc int[count] : new int[count];
+        var size = HeaderLength(count);
+        for (var i = 0; i < count; i++)
+        {
+            lengths[i] = (i < head.Length ? head[i] : tail[i - head.Length]).ValueLength;
+            size += BulkLength(lengths[i]);
+        }
+
+        var command = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        var span = command.AsSpan();
+        length = WriteHeader(span, (byte)'*', count);
+        for (var i = 0; i < count; i++)
+        {
+            length += (i < head.Length ? head[i] : tail[i - head.Length]).WriteBulk(span[length..], lengths[i]);
+        }
+
+        return command;
+    }
 
     /// <summary>The argument as a RESP bulk string: <c>$len\r\nvalue\r\n</c>.</summary>
     public static int BulkLength(int valueLength) => HeaderLength(valueLength) + valueLength + 2;
@@ -32,9 +62,20 @@ public readonly struct RespArg
     public int WriteBulk(Span<byte> destination, int valueLength)
     {
         var at = WriteHeader(destination, (byte)'$', valueLength);
-        at += text is null
-            ? Write(destination[at..], number)
-            : Encoding.UTF8.GetBytes(text, destination[at..]);
+        if (text is not null)
+        {
+            at += Encoding.UTF8.GetBytes(text, destination[at..]);
+        }
+        else if (bytes is not null)
+        {
+            bytes.CopyTo(destination[at..]);
+            at += bytes.Length;
+        }
+        else
+        {
+            at += Write(destination[at..], number);
+        }
+
         destination[at++] = (byte)'\r';
         destination[at++] = (byte)'\n';
         return at;
