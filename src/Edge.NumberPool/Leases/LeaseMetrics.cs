@@ -12,31 +12,26 @@ namespace Calltracking.Edge.NumberPool.Leases;
 /// </summary>
 public sealed class LeaseMetrics
 {
-    private readonly Counter<long> operations;
-    private readonly Histogram<double> seconds;
+    private readonly OutcomeMetrics outcomes;
     private readonly Counter<long> leases;
 
     public LeaseMetrics(IMeterFactory meters)
     {
         var meter = meters.Create("Calltracking.Edge.NumberPool");
-        operations = meter.CreateCounter<long>(EdgeMetricNames.RedisOperationsTotal, description: "Redis round trips of the number pool by outcome");
-        seconds = meter.CreateHistogram(
+        outcomes = new OutcomeMetrics(
+            meter,
+            EdgeMetricNames.RedisOperationsTotal,
             EdgeMetricNames.RedisOperationSeconds,
-            unit: "s",
-            description: "Redis round-trip time of the number pool",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+            "Redis round trips of the number pool",
+            [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+            static error => error is TimeoutException or StackExchange.Redis.RedisTimeoutException or RedisScriptException { TimedOut: true });
         leases = meter.CreateCounter<long>(EdgeMetricNames.PoolLeasesTotal, description: "Numbers handed to visits; shared means the pool was exhausted");
     }
 
-    public void Succeeded(string operation, long started) => Record(operation, "ok", started);
+    public void Succeeded(string operation, long started) => outcomes.Succeeded(started, Labels(operation));
 
     /// <summary>Counts a failed round trip; always false, so it can sit in an exception filter and let the exception go on.</summary>
-    public bool Failed(string operation, long started, Exception error)
-    {
-        var timedOut = error is TimeoutException or StackExchange.Redis.RedisTimeoutException or RedisScriptException { TimedOut: true };
-        Record(operation, timedOut ? "timeout" : "error", started);
-        return false;
-    }
+    public bool Failed(string operation, long started, Exception error) => outcomes.Failed(started, error, Labels(operation));
 
     public void Leased(long scriptId, LeaseKind kind)
     {
@@ -46,10 +41,5 @@ public sealed class LeaseMetrics
         }
     }
 
-    private void Record(string operation, string result, long started)
-    {
-        var tag = new KeyValuePair<string, object?>("operation", operation);
-        operations.Add(1, tag, new KeyValuePair<string, object?>("result", result));
-        seconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
-    }
+    private static TagList Labels(string operation) => new() { { "operation", operation } };
 }
