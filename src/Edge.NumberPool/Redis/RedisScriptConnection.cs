@@ -138,11 +138,7 @@ public sealed partial class RedisScriptConnection : IDisposable
         Link? link = null;
         try
         {
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            using (var timeout = new CancellationTokenSource(endpoint.ConnectTimeout))
-            {
-                await socket.ConnectAsync(new DnsEndPoint(endpoint.Host, endpoint.Port), timeout.Token).ConfigureAwait(false);
-            }
+            socket = await Task.Run(Connect).ConfigureAwait(false);
 
             link = new Link(this, socket, endpoint.ResponseTimeout);
             socket = null;
@@ -181,6 +177,45 @@ public sealed partial class RedisScriptConnection : IDisposable
         {
             Volatile.Write(ref connecting, 0);
         }
+    }
+
+    /// <summary>
+    /// A blocking connect, given up after the connect timeout. The socket never sees an asynchronous operation, so it
+    /// stays a blocking socket: the reader thread then sleeps in <c>recv</c> itself and the kernel wakes it when an
+    /// answer arrives. After any asynchronous operation .NET makes a socket non-blocking for good, and a synchronous
+    /// receive waits for the runtime's epoll thread to signal it: one more thread woken per answer. Measured with the
+    /// lease benchmark (<c>lease 10 resolve</c>), paced at 2,000/s: an empty script's p50 went from 0.088–0.099 ms to
+    /// 0.054–0.075 ms, resolve()'s from 0.112–0.151 ms to 0.092–0.107 ms.
+    /// </summary>
+    private Socket Connect()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var outcome = 0; // 1 connected, 2 given up
+        using (new Timer(_ =>
+        {
+            if (Interlocked.CompareExchange(ref outcome, 2, 0) == 0)
+            {
+                socket.Dispose();
+            }
+        }, null, endpoint.ConnectTimeout, Timeout.InfiniteTimeSpan))
+        {
+            try
+            {
+                socket.Connect(new DnsEndPoint(endpoint.Host, endpoint.Port));
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                socket.Dispose();
+                throw Volatile.Read(ref outcome) == 2 ? new TimeoutException($"no connection within {endpoint.ConnectTimeout.TotalMilliseconds:F0} ms") : ex;
+            }
+
+            if (Interlocked.CompareExchange(ref outcome, 1, 0) != 0)
+            {
+                throw new TimeoutException($"no connection within {endpoint.ConnectTimeout.TotalMilliseconds:F0} ms");
+            }
+        }
+
+        return socket;
     }
 
     private void OnLost(Link link, string reason)

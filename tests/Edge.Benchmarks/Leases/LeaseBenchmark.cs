@@ -21,8 +21,9 @@ namespace Calltracking.Edge.Benchmarks.Leases;
 /// <c>wrk</c> (the lean generator, when installed) and from .NET's HttpClient in this process: requests/s, p50/p99, and
 /// the CPU each of the generator, the edge and Redis used; (2) the acquire Lua from our client against
 /// <c>redis-benchmark</c> running the same EVALSHA with the same concurrency (the ratio); (3) resolve() at a paced
-/// 2,000 calls/s, open loop (see <see cref="PacedCalls"/>): p50/p99 from the call to the answer and from the call's
-/// scheduled instant.
+/// 2,000 calls/s, open loop (see <see cref="PacedCalls"/>), once the machine is quiet and the code warm, in three rounds
+/// each with its floors (an empty script on the same connection at the same pace, and the same from a C program, see
+/// <see cref="NativeFloor"/>): p50/p99 from the call to the answer and from the call's scheduled instant.
 /// Run: <c>dotnet run -c Release --project tests/Edge.Benchmarks -- lease [seconds] [parts]</c>, parts a comma-separated
 /// subset of <c>wrk,client,lua,resolve</c> (all when absent).
 /// </summary>
@@ -137,16 +138,33 @@ internal static class LeaseBenchmark
                 }
             }
 
-            // Twice each, alternating, so machine noise falls on both; then the floor under them: the same connection,
-            // pacer and rate running a script that does nothing, and redis-benchmark's own PING round trips.
-            foreach (var (name, store) in new[] { ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer), ("pipelined", leases), ("StackExchange.Redis", leasesOnMultiplexer) })
+            // What the HTTP load left behind (visits written to PostgreSQL, the edge's background work) would fall on
+            // the first runs only: wait until the machine is quiet, as it is between bursts of calls.
+            Console.WriteLine(await SettleAsync());
+
+            // Rounds of three, back to back so machine noise falls on all of them: the floor (the same connection,
+            // pacer and rate running a script that does nothing), then resolve() on each client.
+            var nothing = new HashedLuaScript("return 1");
+            var native = NativeFloor.TryBuild();
+
+            // Two seconds of each first, not counted: what the process runs in a round is compiled and tiered up.
+            await PacedCalls.RunAsync(2000, 2, i => pipe.EvalAsync(nothing, "k"));
+            await PacedCalls.RunAsync(2000, 2, i => leases.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, "warm"));
+            await PacedCalls.RunAsync(2000, 2, i => leasesOnMultiplexer.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, "warm"));
+
+            var rounds = new List<string>();
+            for (var round = 1; round <= 3; round++)
             {
-                await PacedResolveAsync(name, store, project, numbers, 2000, seconds);
+                var c = native?.Run(redisServer.Endpoint, 2000, seconds);
+                Console.WriteLine($"round {round} floor without .NET: " + (c?.Line ?? "no C compiler (apt-get install -y gcc)"));
+                var floor = await PacedCalls.RunAsync(2000, seconds, i => pipe.EvalAsync(nothing, "k"));
+                Console.WriteLine(FormattableString.Invariant($"round {round} floor: an empty script on the pipelined connection, paced at 2000/s: p50 {Percentile(floor.Service, 0.50):F3} ms, p99 {Percentile(floor.Service, 0.99):F3} ms, p99.9 {Percentile(floor.Service, 0.999):F3} ms (pacer late by p99 {Percentile(floor.Lateness, 0.99):F3} ms)"));
+                var pipelined = await PacedResolveAsync($"round {round}", "pipelined", leases, project, numbers, 2000, seconds);
+                var general = await PacedResolveAsync($"round {round}", "StackExchange.Redis", leasesOnMultiplexer, project, numbers, 2000, seconds);
+                rounds.Add(FormattableString.Invariant($"{Percentile(pipelined.Service, 0.99):F3} / {Percentile(general.Service, 0.99):F3} / {Percentile(floor.Service, 0.99):F3} / {c?.P99 ?? double.NaN:F3}"));
             }
 
-            var nothing = new HashedLuaScript("return 1");
-            var floor = await PacedCalls.RunAsync(2000, seconds, i => pipe.EvalAsync(nothing, "k"));
-            Console.WriteLine(FormattableString.Invariant($"floor: an empty script on the pipelined connection, paced at 2000/s: p50 {Percentile(floor.Service, 0.50):F3} ms, p99 {Percentile(floor.Service, 0.99):F3} ms, p99.9 {Percentile(floor.Service, 0.999):F3} ms (pacer late by p99 {Percentile(floor.Lateness, 0.99):F3} ms)"));
+            Console.WriteLine("resolve() p99 ms per round, pipelined / StackExchange.Redis / empty script / without .NET: " + string.Join("; ", rounds));
             Console.WriteLine("floor: " + RedisBenchmarkLatency(redisServer, seconds));
         }
 
@@ -221,11 +239,39 @@ internal static class LeaseBenchmark
             : "redis-benchmark PING: no latency summary";
     }
 
-    private static async Task PacedResolveAsync(string client, LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
+    private static async Task<PacedCalls.Result> PacedResolveAsync(string label, string client, LeaseStore leases, long project, string[] numbers, int perSecond, int seconds)
     {
         var callers = Enumerable.Range(0, perSecond * seconds).Select(i => "7916" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         var r = await PacedCalls.RunAsync(perSecond, seconds, i => leases.ResolveAsync(project, numbers[i % numbers.Length], DateTimeOffset.UtcNow, callers[i]));
-        Console.WriteLine(FormattableString.Invariant($"resolve() via {client}, paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, paused {r.GcPauses.TotalMilliseconds:F1} ms in all"));
+        Console.WriteLine(FormattableString.Invariant($"{label} resolve() via {client}, paced at {perSecond}/s: achieved {r.Service.Length / r.Seconds:F0}/s; from the call to the answer p50 {Percentile(r.Service, 0.50):F3} ms, p99 {Percentile(r.Service, 0.99):F3} ms, p99.9 {Percentile(r.Service, 0.999):F3} ms, max {r.Service[^1]:F3} ms; from the scheduled instant p50 {Percentile(r.FromSchedule, 0.50):F3} ms, p99 {Percentile(r.FromSchedule, 0.99):F3} ms (pacer late by p99 {Percentile(r.Lateness, 0.99):F3} ms); {r.BytesPerCall:F0} B allocated per call (with the pacer's own); GCs in this process gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, paused {r.GcPauses.TotalMilliseconds:F1} ms in all"));
+        return r;
+    }
+
+    /// <summary>Waits (up to a minute) until both cores are at least 90 % idle over a second; says how long that took.</summary>
+    private static async Task<string> SettleAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var idle = 0.0;
+        while (Stopwatch.GetElapsedTime(started) < TimeSpan.FromMinutes(1))
+        {
+            var (idle0, total0) = CpuTicks();
+            await Task.Delay(1000);
+            var (idle1, total1) = CpuTicks();
+            idle = (idle1 - idle0) / (double)Math.Max(1, total1 - total0);
+            if (idle >= 0.9)
+            {
+                break;
+            }
+        }
+
+        return FormattableString.Invariant($"settled: machine {idle * 100:F0} % idle after {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
+    }
+
+    /// <summary>Idle (idle + iowait) and total jiffies of all cores, from <c>/proc/stat</c>.</summary>
+    private static (long Idle, long Total) CpuTicks()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return (fields[3] + fields[4], fields.Sum());
     }
 
     private static double RedisCpu(ConnectionMultiplexer redis)

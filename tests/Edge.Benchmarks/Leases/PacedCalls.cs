@@ -23,7 +23,7 @@ internal static partial class PacedCalls
         var service = new double[total];
         var fromSchedule = new double[total];
         var lateness = new double[total];
-        var pending = new Task[total];
+        var run = new Run(total);
         var period = (double)Stopwatch.Frequency / perSecond;
         var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -37,13 +37,13 @@ internal static partial class PacedCalls
                 SleepUntil(due);
                 var sent = Stopwatch.GetTimestamp();
                 lateness[i] = Stopwatch.GetElapsedTime(due, sent).TotalMilliseconds;
-                pending[i] = Observe(call(i), i, due, sent, service, fromSchedule);
+                _ = Observe(call(i), i, due, sent, service, fromSchedule, run);
             }
         })
         { IsBackground = true, Name = "pacer" };
         pacer.Start();
         await Task.Run(pacer.Join);
-        await Task.WhenAll(pending);
+        await run.Done.Task;
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var bytesPerCall = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)total;
         Array.Sort(service);
@@ -52,12 +52,40 @@ internal static partial class PacedCalls
         return new Result(service, fromSchedule, lateness, elapsed, GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2, bytesPerCall, GC.GetTotalPauseDuration() - paused);
     }
 
-    private static async Task Observe(Task call, int i, long due, long sent, double[] service, double[] fromSchedule)
+    /// <remarks>
+    /// Nothing keeps a finished call's task (or its answer): held to the end of the run, every young collection in this
+    /// process promoted the answers since the one before, and its pauses (8–23 ms per 10 s run) landed in the numbers.
+    /// </remarks>
+    private static async Task Observe(Task call, int i, long due, long sent, double[] service, double[] fromSchedule, Run run)
     {
-        await call.ConfigureAwait(false);
-        var done = Stopwatch.GetTimestamp();
-        service[i] = Stopwatch.GetElapsedTime(sent, done).TotalMilliseconds;
-        fromSchedule[i] = Stopwatch.GetElapsedTime(due, done).TotalMilliseconds;
+        try
+        {
+            await call.ConfigureAwait(false);
+            var done = Stopwatch.GetTimestamp();
+            service[i] = Stopwatch.GetElapsedTime(sent, done).TotalMilliseconds;
+            fromSchedule[i] = Stopwatch.GetElapsedTime(due, done).TotalMilliseconds;
+            run.Finished();
+        }
+        catch (Exception ex)
+        {
+            run.Done.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Counts calls still to finish; a failed call fails the run.</summary>
+    private sealed class Run(int total)
+    {
+        private int remaining = total;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Finished()
+        {
+            if (Interlocked.Decrement(ref remaining) == 0)
+            {
+                Done.TrySetResult();
+            }
+        }
     }
 
     private static void SleepUntil(long due)

@@ -114,6 +114,52 @@ public sealed class RedisScriptConnectionTests
         Assert.True(connection.Connections >= 2, $"{connection.Connections} connections");
     }
 
+    [Fact]
+    public async Task A_connect_that_gets_no_answer_is_given_up_after_the_connect_timeout()
+    {
+        // A listener that never accepts, its queue filled: the kernel drops further SYNs, so a connect hangs as it does
+        // towards a host that has gone silent.
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        try
+        {
+            while (true)
+            {
+                var filler = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+                try
+                {
+                    await filler.ConnectAsync(System.Net.IPAddress.Loopback, port, wait.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break; // the queue is full
+                }
+
+                Assert.True(fillers.Count < 64, "the listener's queue never filled");
+            }
+
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            using var connection = new RedisScriptConnection(
+                new RedisScriptEndpoint("127.0.0.1", port, null, 0, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2)),
+                NullLogger<RedisScriptConnection>.Instance);
+            Assert.False(connection.IsConnected);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"gave up after {started.Elapsed}");
+
+            var call = connection.EvalAsync(Echo, "a", 1, 2, 3);
+            Assert.True(call.IsFaulted);
+            Assert.False(Assert.IsType<RedisScriptException>(call.Exception!.InnerException).ServerError);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
     /// <summary>Calls until one succeeds (each failure starts a reconnection, tried again after its backoff).</summary>
     private static async Task<RespReply> FirstSuccessAsync(Func<Task<RespReply>> call, string what)
     {
