@@ -105,11 +105,19 @@ NUMS=$(echo "$DEMO" | sed -n 's/.*numbers //p' | tr -d ',')
 [ -n "$PBX" ] && [ -n "$NUMS" ] || { echo "cannot read the demo script from: $DEMO" >&2; exit 1; }
 if ss -Hulnp "sport = :${PBX##*:}" | grep -q .; then echo "the demo target $PBX is in use; remove .local/demo.env's project or free it" >&2; exit 1; fi
 # The edge's own work per call includes what it asks of Redis (attribution) and PostgreSQL (call records).
+# PostgreSQL's backends come and go (autovacuum workers, connections): the postmaster's reaped children's CPU
+# (cutime/cstime) plus the children alive now, so a backend that ends inside the window still counts.
 store_pids() {
   local pg redis
   pg=$(ss -Htlnp "sport = :$PG_PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
   redis=$(ss -Htlnp "sport = :$REDIS_PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
-  echo "$pg $(ps -o pid= --ppid "$pg" 2>/dev/null | tr '\n' ' ') $redis"
+  echo "$pg $redis"
+}
+store_ticks() {  # store_ticks POSTMASTER REDIS
+  local f s=0
+  read -r -a f 2>/dev/null < "/proc/$1/stat" && s=$((f[13] + f[14] + f[15] + f[16]))
+  s=$((s + $(ticks $(ps -o pid= --ppid "$1" 2>/dev/null)) + $(ticks "$2")))
+  echo $s
 }
 # Kamailio relays signalling only: the demo project stops recording, so the edge does not relay media either.
 . "$ROOT/.local/demo.env"
@@ -166,8 +174,8 @@ step() {  # step NAME PORT RATE PIDS... ; appends "name rate planned ok fail% ac
   rp=$!
   # the proxy's CPU and the machine's idle time over the creation window (from 1 s in)
   [ "$name" = edge ] && stores=$(store_pids)
-  sleep 1; cw0=$(ticks "$@"); i0=$(idle_ticks); t1=$(date +%s%N); [ -n "$stores" ] && s0=$(ticks $stores)
-  sleep $((STEP_SECS - 1)); cw1=$(ticks "$@"); i1=$(idle_ticks); [ -n "$stores" ] && s1=$(ticks $stores)
+  sleep 1; cw0=$(ticks "$@"); i0=$(idle_ticks); t1=$(date +%s%N); [ -n "$stores" ] && s0=$(store_ticks $stores)
+  sleep $((STEP_SECS - 1)); cw1=$(ticks "$@"); i1=$(idle_ticks); [ -n "$stores" ] && s1=$(store_ticks $stores)
   local win_ns=$(( $(date +%s%N) - t1 ))
   wait "$rp" || true
   wait "$cap" 2>/dev/null || true
