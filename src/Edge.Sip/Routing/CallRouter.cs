@@ -26,6 +26,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     private readonly SipRegistrar registrar;
     private readonly RoutingOptions options;
     private readonly TrustedSources carriers;
+    private readonly TrustedSources dialedInTo;
     private readonly SourceRateLimiter inviteLimiter;
     private readonly SourceRateLimiter registerLimiter;
     private readonly OptionsResponder optionsResponder = new();
@@ -61,6 +62,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         Media = media;
         Recorder = recorders.LastOrDefault();
         carriers = TrustedSources.Parse(this.options.Carriers.Select(c => c.Cidr));
+        dialedInTo = TrustedSources.Parse(this.options.Carriers.Where(c => c.DialedNumberFrom == DialedNumberSource.To).Select(c => c.Cidr));
         inviteLimiter = new SourceRateLimiter(this.options.InvitesPerSecondPerSource, time);
         dialogLookup = dialogs.GetAlternateLookup<ReadOnlySpan<char>>();
         endedDialogs = new LingerTable(stack.Time, [stack.Timers.Timeout64]);
@@ -310,9 +312,7 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     private string? DialedNumberFrom(SipMessage request, IPAddress source)
     {
-        var fromTo = options.Carriers.Any(c => c.DialedNumberFrom == DialedNumberSource.To
-            && TrustedSources.Parse([c.Cidr]).Contains(source));
-        return fromTo ? request.To?.Uri.User : request.RequestUri?.User;
+        return dialedInTo.Count > 0 && dialedInTo.Contains(source) ? request.To?.Uri.User : request.RequestUri?.User;
     }
 
     internal void Register(B2BCall call, bool callee)

@@ -303,6 +303,39 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
         Assert.StartsWith("SIP/2.0 404 ", Receive(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A carrier configured with <c>DialedNumberFrom = To</c> (its Request-URI names its trunk) is routed by the To
+    /// user; a carrier without it by the Request-URI user. The number is a disabled script's, so finding it answers 480
+    /// and missing it 404.
+    /// </summary>
+    [Fact]
+    public async Task A_carrier_that_puts_the_dialed_number_in_To_is_routed_by_To()
+    {
+        using var byTo = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:Carriers:0:DialedNumberFrom"] = "To" });
+        using var byRequestUri = await StartEdgeAsync("127.0.0.1/32");
+        foreach (var (edge, expected) in new[] { (byTo, "480"), (byRequestUri, "404") })
+        {
+            var number = NewNumber();
+            await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"off\", \"is_enabled\": 0, \"replaceable_numbers\": [\"", number, "\"]}"));
+            using var carrier = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp) { ReceiveTimeout = 5000 };
+            carrier.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var port = ((System.Net.IPEndPoint)carrier.LocalEndPoint!).Port;
+            var id = "to" + number;
+            var invite = $"INVITE sip:trunk7@{edge.SipAddress} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{id};rport\r\nMax-Forwards: 70\r\nFrom: <sip:79161234567@127.0.0.1>;tag={id}\r\nTo: <sip:{number}@127.0.0.1>\r\nCall-ID: {id}@carrier\r\nCSeq: 1 INVITE\r\nContact: <sip:carrier@127.0.0.1:{port}>\r\nContent-Length: 0\r\n\r\n";
+            var parts = edge.SipAddress.Split(':');
+            carrier.SendTo(Encoding.ASCII.GetBytes(invite), new System.Net.IPEndPoint(System.Net.IPAddress.Parse(parts[0]), int.Parse(parts[1], CultureInfo.InvariantCulture)));
+            var buffer = new byte[65536];
+            string response;
+            do
+            {
+                response = Encoding.ASCII.GetString(buffer, 0, carrier.Receive(buffer));
+            }
+            while (response.StartsWith("SIP/2.0 100 ", StringComparison.Ordinal));
+
+            Assert.StartsWith($"SIP/2.0 {expected} ", response, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task The_ring_timeout_cancels_the_pbx_and_answers_the_carrier_408()
     {
