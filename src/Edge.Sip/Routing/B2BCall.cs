@@ -133,7 +133,7 @@ internal sealed class B2BCall : IClientTransactionUser
     /// <summary>Starts the callee leg; the ring timeout runs from here.</summary>
     public async Task StartAsync()
     {
-        ringTimer = stack.Time.CreateTimer(static s => ((B2BCall)s!).OnRingTimeout(), this, Route.RingTimeout, Timeout.InfiniteTimeSpan);
+        ringTimer = stack.Time.CreateTimer(static s => ((B2BCall)s!).OnTimer(), this, Route.RingTimeout, Timeout.InfiniteTimeSpan);
         Invite.Cancelled += _ => OnCarrierCancel();
         await TryNextTargetAsync(lastStatus: 480, lastReason: "Temporarily Unavailable");
     }
@@ -333,7 +333,23 @@ internal sealed class B2BCall : IClientTransactionUser
             }
         }
 
-        Interlocked.Exchange(ref ringTimer, null)?.Dispose();
+        // The ring timer, no longer needed for ringing, bounds the answered call's length (Release disposes it).
+        if (State == CallState.Answered && router.MaxCallDuration > TimeSpan.Zero && ringTimer is { } timer)
+        {
+            try
+            {
+                timer.Change(router.MaxCallDuration, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Ended meanwhile: Release disposed it.
+            }
+        }
+        else
+        {
+            Interlocked.Exchange(ref ringTimer, null)?.Dispose();
+        }
+
         CalleeToTag = response.To?.Tag;
         calleeTo = null;
         CalleeRemoteTarget = response.FirstAddressUriText(SipHeaderNames.Contact) ?? currentTarget!.RequestUri.ToString();
@@ -510,7 +526,18 @@ internal sealed class B2BCall : IClientTransactionUser
 
     private void OnCarrierCancel() => _ = EndUnansweredAsync(487, "Request Terminated", reasonHeader: false, CallOutcome.CallerCancelled, "caller cancelled");
 
-    private void OnRingTimeout() => _ = EndUnansweredAsync(408, "Request Timeout", reasonHeader: true, CallOutcome.RingTimeout, "ring timeout");
+    /// <summary>The ring timeout while the call rings; once answered, its maximum length.</summary>
+    private void OnTimer()
+    {
+        if (State == CallState.Answered)
+        {
+            _ = HangUpAsync(CallRouter.MaxDurationReason);
+        }
+        else
+        {
+            _ = EndUnansweredAsync(408, "Request Timeout", reasonHeader: true, CallOutcome.RingTimeout, "ring timeout");
+        }
+    }
 
     /// <summary>
     /// Ends a call the target has not answered (carrier's CANCEL, ring timeout, shutdown): the carrier gets
@@ -699,7 +726,7 @@ internal sealed class B2BCall : IClientTransactionUser
         await stack.SendRequestAsync(bye, transaction.Target, router.Discard);
     }
 
-    /// <summary>Ends a call from the edge's side (idle media, shutdown): an answered one with BYE to both legs, one still ringing with 503 to the carrier and CANCEL to the target.</summary>
+    /// <summary>Ends a call from the edge's side (idle media, maximum length, shutdown): an answered one with BYE to both legs, one still ringing with 503 to the carrier and CANCEL to the target.</summary>
     public async Task HangUpAsync(string reason)
     {
         // Not answered yet: the carrier gets 503 (it may route the call elsewhere), the target a CANCEL, and the

@@ -75,6 +75,12 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     internal Media.MediaRelay Media { get; }
 
+    /// <summary>How long an answered call may last (<see cref="RoutingOptions.MaxCallSeconds"/>); zero when unlimited.</summary>
+    internal TimeSpan MaxCallDuration => TimeSpan.FromSeconds(options.MaxCallSeconds);
+
+    /// <summary>The end reason of a call that reached <see cref="MaxCallDuration"/>.</summary>
+    internal const string MaxDurationReason = "max call duration";
+
     /// <summary>Where recorded calls' captures go; null when no recording module is present (media is never relayed then).</summary>
     internal ICallRecorder? Recorder { get; }
 

@@ -20,6 +20,13 @@ public sealed class RoutingOptions
     /// <summary>Ring timeout when the script sets none (<c>Routing__DefaultRingTimeoutSeconds</c>).</summary>
     public int DefaultRingTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Longest an answered call may last before the edge ends it with BYE to both legs (<c>Routing__MaxCallSeconds</c>;
+    /// 0: no limit). A call whose two ends both vanished without a BYE (and negotiated no session timer, whose refreshes
+    /// the endpoints do) would otherwise hold its state, and its record ACTIVE, for as long as the edge runs.
+    /// </summary>
+    public int MaxCallSeconds { get; set; } = 14_400;
+
     /// <summary>Calls in progress above which new INVITEs get 503 with Retry-After (<c>Routing__MaxActiveCalls</c>).</summary>
     public int MaxActiveCalls { get; set; } = 20_000;
 

@@ -34,6 +34,7 @@ internal sealed class RoutingOptionsValidation : IValidateOptions<RoutingOptions
         Range(failures, "Routing:DrainTimeoutSeconds", options.DrainTimeoutSeconds, 0, 3600);
         Range(failures, "Routing:GatewayTimeoutSeconds", options.GatewayTimeoutSeconds, 1, 120);
         Range(failures, "Routing:DefaultRingTimeoutSeconds", options.DefaultRingTimeoutSeconds, 5, 600);
+        Range(failures, "Routing:MaxCallSeconds", options.MaxCallSeconds, 0, 7 * 24 * 3600);
         Range(failures, "Routing:MaxActiveCalls", options.MaxActiveCalls, 1, 1_000_000);
         Range(failures, "Routing:MaxQueueDelayMilliseconds", options.MaxQueueDelayMilliseconds, 0, 10_000);
         Range(failures, "Routing:InvitesPerSecondPerSource", options.InvitesPerSecondPerSource, 1, 1_000_000);

@@ -371,6 +371,25 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task A_call_past_the_maximum_length_is_ended_with_bye_to_both_legs()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", new Dictionary<string, string?> { ["Routing:MaxCallSeconds"] = "1" }, pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", "{\"name\": \"long\", \"replaceable_numbers\": [\"" + number + "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000013\"}}}");
+
+        // Neither side hangs up: each waits for the edge's BYE.
+        using var pbx = Sipp.Start(Scenarios.PbxAnswering(new Dictionary<string, string>()), remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierCallEndedByEdge, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(pbx, "PBX");
+        await AssertSucceededAsync(carrier, "carrier");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("ANSWER", record.GetProperty("status").GetString());
+        Assert.InRange(record.GetProperty("answer_duration").GetInt32(), 1, 3);
+    }
+
+    [Fact]
     public async Task An_untrusted_source_is_forbidden()
     {
         using var edge = await StartEdgeAsync("10.99.0.0/16", FreePort.Udp());

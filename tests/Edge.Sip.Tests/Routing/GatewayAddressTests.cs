@@ -36,6 +36,7 @@ public sealed class GatewayAddressTests
             OutboundGateways = ["gw:5060", "gw:99999"],
             DefaultRingTimeoutSeconds = 1,
             MaxQueueDelayMilliseconds = -5,
+            MaxCallSeconds = -1,
         };
 
         var result = new RoutingOptionsValidation().Validate(null, options);
@@ -45,6 +46,7 @@ public sealed class GatewayAddressTests
         Assert.Contains("Routing:OutboundGateways:1", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Routing:DefaultRingTimeoutSeconds", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Routing:MaxQueueDelayMilliseconds", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Routing:MaxCallSeconds", result.FailureMessage, StringComparison.Ordinal);
         Assert.DoesNotContain("Routing:Carriers:0", result.FailureMessage, StringComparison.Ordinal);
     }
 
