@@ -18,7 +18,6 @@ namespace Calltracking.Edge.Recording.Calls;
 /// </summary>
 public sealed partial class CallSpool : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<SpoolEvent> queue = Channel.CreateUnbounded<SpoolEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<SpoolSegment> sealedSegments = Channel.CreateUnbounded<SpoolSegment>();
     private readonly string directory;
@@ -199,7 +198,7 @@ public sealed partial class CallSpool : IAsyncDisposable
         foreach (var e in batch)
         {
             segmentJson.Reset(segmentBuffer);
-            JsonSerializer.Serialize(segmentJson, e, Json);
+            JsonSerializer.Serialize(segmentJson, e, SpoolEventJson.Default.SpoolEvent);
             segmentJson.Flush();
             segmentBuffer.Write("\n"u8);
         }
@@ -227,7 +226,7 @@ public sealed partial class CallSpool : IAsyncDisposable
 
             try
             {
-                events.Add(JsonSerializer.Deserialize<SpoolEvent>(line, Json)!);
+                events.Add(JsonSerializer.Deserialize(line, SpoolEventJson.Default.SpoolEvent)!);
             }
             catch (JsonException)
             {

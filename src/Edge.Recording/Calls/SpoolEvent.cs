@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>One call event as written to the spool (one JSON line). Fields unused by a kind stay null.</summary>
@@ -38,3 +41,13 @@ public sealed record SpoolEvent
     /// </summary>
     public bool? RepeatedAtEnd { get; init; }
 }
+
+/// <summary>
+/// The spool's JSON, generated at build time: events are written by the generated fast path (no reflection-driven
+/// converter walk per event), and null fields are left out, so a ringing or an answered event is its few set fields
+/// instead of twenty-odd nulls. Reading takes both forms (a missing field is null), so segments written with the nulls
+/// by earlier versions read the same.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SpoolEvent))]
+internal sealed partial class SpoolEventJson : JsonSerializerContext;

@@ -160,6 +160,29 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Equal("started", Assert.Single(events).Kind);
     }
 
+    /// <summary>Lines leave null fields out; lines that carry them (as earlier versions wrote) read the same.</summary>
+    [Fact]
+    public async Task Events_are_written_without_null_fields_and_read_back_with_or_without_them()
+    {
+        var dir = NewDirectory();
+        var id = Guid.NewGuid();
+        var at = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
+        var ringing = new SpoolEvent { Kind = "ringing", CallId = id, At = at, RepeatedAtEnd = true };
+        await using (var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance))
+        {
+            spool.Append(ringing);
+        }
+
+        var path = Directory.GetFiles(dir, "calls-*.jsonl").Single();
+        var line = File.ReadAllLines(path).Single();
+        Assert.DoesNotContain("null", line, StringComparison.Ordinal);
+        Assert.Equal(ringing, Assert.Single(CallSpool.Read(path)));
+
+        var older = Path.Combine(dir, "calls-000000000099.jsonl");
+        File.WriteAllText(older, "{\"kind\":\"ringing\",\"callId\":\"" + id + "\",\"at\":\"2026-11-23T10:00:00+00:00\",\"projectId\":null,\"callee\":null,\"recorded\":null,\"sipCode\":null,\"ringingAt\":null,\"repeatedAtEnd\":true}\n");
+        Assert.Equal(ringing, Assert.Single(CallSpool.Read(older)));
+    }
+
     [Fact]
     public async Task Replaying_a_segment_writes_the_same_row_once()
     {
