@@ -14,6 +14,15 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "call-batches")
+        {
+            await CallBatchBenchmark.RunAsync(
+                args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40,
+                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 46,
+                args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 204);
+            return;
+        }
+
         if (args.Length > 2 && args[0] == "relay-ng")
         {
             await Media.NgRelayShim.RunAsync(args[1..]);

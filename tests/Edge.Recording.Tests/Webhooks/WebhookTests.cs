@@ -99,6 +99,7 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
         app.Services.GetRequiredService<WebhookDispatcher>().Wake();
 
         Assert.Equal("delivered", await StateAsync(stores, id, TimeSpan.FromSeconds(10), "delivered"));
+        await Calls.CallTotalsTests.AssertTotalsAgreeAsync(stores.DataSource);
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (receiver.Received.Count < 2 && DateTime.UtcNow < deadline)
         {
