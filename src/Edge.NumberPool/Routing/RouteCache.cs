@@ -80,8 +80,17 @@ public sealed record SiteScript(
     string CssSelectorJson,
     string ReplaceableNumbersJson)
 {
+    /// <summary>
+    /// Names this script's list of numbers (a hash of the selector and the numbers): a page that holds the list of that
+    /// version gets answers without it.
+    /// </summary>
+    internal string NumbersVersion { get; } = Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson);
+
     /// <summary>Every number answer of this script ends with these bytes (see <see cref="Site.NumberAnswer"/>).</summary>
-    internal byte[] AnswerTail { get; } = Site.NumberAnswer.Tail(Script, CssSelectorJson, ReplaceableNumbersJson);
+    internal byte[] AnswerTail { get; } = Site.NumberAnswer.Tail(Script, CssSelectorJson, ReplaceableNumbersJson, Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson));
+
+    /// <summary>The same, without the selector and the numbers, for a page that already holds them at <see cref="NumbersVersion"/>.</summary>
+    internal byte[] ShortAnswerTail { get; } = Site.NumberAnswer.Tail(Script, null, null, Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson));
 }
 
 public sealed record CachedRoute(Catalogue.PhoneRecord Phone, Catalogue.ScriptRecord? Script, Shared.Routing.ProjectCallSettings Settings);

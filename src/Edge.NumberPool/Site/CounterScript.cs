@@ -5,7 +5,8 @@ namespace Calltracking.Edge.NumberPool.Site;
 /// It creates a visit with the page's traffic data (or reuses the one in its first-party cookie), asks for a number,
 /// writes it formatted into the elements named by the script's CSS selectors and over any text or <c>tel:</c> link
 /// showing one of the script's numbers, and sends heartbeats while the page is visible so the visit keeps its
-/// number. When the edge does not answer, the page is left as it is.
+/// number. The script's selector and numbers are kept in <c>localStorage</c> by version, so only the first page view
+/// (or the first after they change) downloads them. When the edge does not answer, the page is left as it is.
 /// </summary>
 internal static class CounterScript
 {
@@ -67,8 +68,23 @@ internal static class CounterScript
               if (wanted[tail(a.getAttribute("href"))]) { a.href = tel; }
             });
           }
+          // The script's selector and numbers are kept in the browser's storage by version: a page view after the first
+          // names the version it holds and the answer leaves them out.
+          var store = "ct_numbers_" + project;
+          function kept() { try { return JSON.parse(localStorage.getItem(store) || "null"); } catch (e) { return null; } }
           visit().then(function (id) {
-            return post("/site/number", { visit_id: Number(id) }).then(function (number) {
+            var held = kept();
+            return post("/site/number", { visit_id: Number(id), numbers_version: held ? held.version : null }).then(function (number) {
+              if (number && number.replaceable_numbers) {
+                try {
+                  localStorage.setItem(store, JSON.stringify({
+                    version: number.numbers_version, css_selector: number.css_selector, replaceable_numbers: number.replaceable_numbers
+                  }));
+                } catch (e) { /* no storage: every page view gets the list */ }
+              } else if (number && held && held.version === number.numbers_version) {
+                number.css_selector = held.css_selector;
+                number.replaceable_numbers = held.replaceable_numbers;
+              }
               show(number);
               if (!number || !number.phone) { return; }
               var every = (number.heartbeat_seconds || 50) * 1000;

@@ -9,25 +9,33 @@ namespace Calltracking.Edge.NumberPool.Site;
 
 /// <summary>
 /// The answer to a number request: <c>{"phone","formatted","script_id","kind","css_selector","replaceable_numbers",
-/// "heartbeat_seconds","status"}</c>. Everything after <c>kind</c> is the same for every answer of a script, and the
-/// numbers are most of it (a 1,000-number pool is about 14 KB), so that part is encoded once per cached script and
-/// each request writes only the head. Under <c>lease 10 wrk</c> the whole answer built per request cost about 19 KB
-/// of allocation and a 14 KB UTF-16 → UTF-8 transcoding on every request.
+/// "numbers_version","heartbeat_seconds","status"}</c>. Everything after <c>kind</c> is the same for every answer of a
+/// script, and the numbers are most of it (a 1,000-number pool is about 14 KB), so that part is encoded once per cached
+/// script and each request writes only the head. Under <c>lease 10 wrk</c> the whole answer built per request cost
+/// about 19 KB of allocation and a 14 KB UTF-16 → UTF-8 transcoding on every request. A request that names the
+/// <c>numbers_version</c> it holds (the counter keeps the list in the browser's storage) gets the answer without
+/// <c>css_selector</c> and <c>replaceable_numbers</c>: a page view after the first sends a few hundred bytes, not the pool.
 /// </summary>
 internal sealed class NumberAnswer(ReadOnlyMemory<byte> head, byte[] tail) : IResult
 {
     /// <summary>The bytes after the head's <c>kind</c> value up to the closing brace, as <see cref="Utf8JsonWriter"/> writes them.</summary>
-    public static byte[] Tail(ScriptRecord script, string cssSelectorJson, string replaceableNumbersJson)
+    /// <summary>Without <paramref name="cssSelectorJson"/> and <paramref name="replaceableNumbersJson"/> (null) the tail leaves them out.</summary>
+    public static byte[] Tail(ScriptRecord script, string? cssSelectorJson, string? replaceableNumbersJson, string version)
     {
-        var buffer = new ArrayBufferWriter<byte>(256 + replaceableNumbersJson.Length + cssSelectorJson.Length);
+        var buffer = new ArrayBufferWriter<byte>(256 + (replaceableNumbersJson?.Length ?? 0) + (cssSelectorJson?.Length ?? 0));
         using var writer = new Utf8JsonWriter(buffer);
         WriteHead(writer, script, string.Empty, string.Empty, string.Empty);
         writer.Flush();
         var headLength = buffer.WrittenCount;
-        writer.WritePropertyName("css_selector");
-        writer.WriteRawValue(cssSelectorJson, skipInputValidation: true);
-        writer.WritePropertyName("replaceable_numbers");
-        writer.WriteRawValue(replaceableNumbersJson, skipInputValidation: true);
+        if (cssSelectorJson is not null && replaceableNumbersJson is not null)
+        {
+            writer.WritePropertyName("css_selector");
+            writer.WriteRawValue(cssSelectorJson, skipInputValidation: true);
+            writer.WritePropertyName("replaceable_numbers");
+            writer.WriteRawValue(replaceableNumbersJson, skipInputValidation: true);
+        }
+
+        writer.WriteString("numbers_version", version);
         writer.WriteNumber("heartbeat_seconds", Math.Max(5, script.LeaseGraceSeconds / 3));
         writer.WriteString("status", "success");
         writer.WriteEndObject();
@@ -35,7 +43,15 @@ internal sealed class NumberAnswer(ReadOnlyMemory<byte> head, byte[] tail) : IRe
         return buffer.WrittenSpan[headLength..].ToArray();
     }
 
-    public static NumberAnswer For(SiteScript site, string number, string formatted, LeaseKind kind)
+    /// <summary>A short hash of what the counter keeps between page views (the selector and the numbers).</summary>
+    public static string Version(string cssSelectorJson, string replaceableNumbersJson)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cssSelectorJson + "\n" + replaceableNumbersJson));
+        return Convert.ToHexStringLower(hash.AsSpan(0, 8));
+    }
+
+    /// <param name="held">The <c>numbers_version</c> the page sent, if any: when it is current, the list is left out.</param>
+    public static NumberAnswer For(SiteScript site, string number, string formatted, LeaseKind kind, string? held = null)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -43,7 +59,7 @@ internal sealed class NumberAnswer(ReadOnlyMemory<byte> head, byte[] tail) : IRe
             WriteHead(writer, site.Script, number, formatted, KindName(kind));
         }
 
-        return new NumberAnswer(buffer.WrittenMemory, site.AnswerTail);
+        return new NumberAnswer(buffer.WrittenMemory, held == site.NumbersVersion ? site.ShortAnswerTail : site.AnswerTail);
     }
 
     public async Task ExecuteAsync(HttpContext httpContext)

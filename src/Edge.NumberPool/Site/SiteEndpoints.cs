@@ -48,6 +48,7 @@ public static class SiteEndpoints
         endpoints.MapPost("/site/number", (HttpContext http, VisitStore visits, LeaseStore leases, CatalogueStore catalogue, RouteCache cache) => Handle(http, async (project, body) =>
         {
             var visitId = Json.RequiredLong(body, "visit_id");
+            var held = Json.OptionalString(body, "numbers_version", 64);
             var visitText = VisitStore.IdText(visitId);
             var scripts = await cache.SiteScriptsAsync(project, () => LoadSiteScriptsAsync(catalogue, project, http.RequestAborted));
 
@@ -81,7 +82,7 @@ public static class SiteEndpoints
 
                 var formatted = site.Format is { } format && format.TryFormat(lease.Number, out var text, out _) ? text : lease.Number;
 
-                return NumberAnswer.For(site, lease.Number, formatted, lease.Kind);
+                return NumberAnswer.For(site, lease.Number, formatted, lease.Kind, held);
             }
 
             return JsonAnswer(new JsonObject { ["phone"] = null, ["status"] = "success" });

@@ -147,6 +147,37 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
         Assert.False(await redis.GetDatabase().KeyExistsAsync(Calltracking.Edge.NumberPool.Leases.LeaseStore.Prefix(client.Project) + "visit:987654321"));
     }
 
+    /// <summary>A page naming the list version it holds gets the number without the list; an old version gets the list again.</summary>
+    [Fact]
+    public async Task A_page_that_holds_the_current_numbers_gets_answers_without_them()
+    {
+        var client = await ApiClient.ForNewProjectAsync(app, "versioned");
+        var number = NewNumber();
+        var script = await client.OkAsync("project/calltracking/script/create", $$$"""{"name": "v", "options": {"css_selector": [".phone"]}, "replaceable_numbers": ["{{{number}}}"]}""");
+        var (_, visit) = await client.SitePostAsync("/site/visit", """{"marker": "direct"}""");
+        var visitId = visit.GetProperty("visit_id").GetString();
+
+        var (_, first) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visitId}}}}""");
+        var version = first.GetProperty("numbers_version").GetString()!;
+        Assert.Equal([number], first.GetProperty("replaceable_numbers").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal([".phone"], first.GetProperty("css_selector").EnumerateArray().Select(n => n.GetString()));
+
+        var (status, later) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visitId}}}, "numbers_version": "{{{version}}}"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(number, later.GetProperty("phone").GetString());
+        Assert.Equal(version, later.GetProperty("numbers_version").GetString());
+        Assert.False(later.TryGetProperty("replaceable_numbers", out _));
+        Assert.False(later.TryGetProperty("css_selector", out _));
+
+        // The script's numbers change: the version the page holds is old, and the list comes again.
+        var other = NewNumber();
+        await client.OkAsync("project/calltracking/script/update", $$$"""{"id": {{{script.GetProperty("data").GetProperty("id").GetInt64()}}}, "replaceable_numbers": ["{{{number}}}", "{{{other}}}"]}""");
+        app.Services.GetRequiredService<Calltracking.Edge.NumberPool.Routing.RouteCache>().Clear();
+        var (_, changed) = await client.SitePostAsync("/site/number", $$$"""{"visit_id": {{{visitId}}}, "numbers_version": "{{{version}}}"}""");
+        Assert.NotEqual(version, changed.GetProperty("numbers_version").GetString());
+        Assert.Equal([number, other], changed.GetProperty("replaceable_numbers").EnumerateArray().Select(n => n.GetString()));
+    }
+
     [Fact]
     public async Task A_visit_outside_every_segment_gets_no_number()
     {
@@ -175,6 +206,8 @@ public sealed class RouteResolverTests(EdgeStoresFixture stores) : IClassFixture
     [InlineData("/site/visit", """{"city": 5}""", "city")]
     [InlineData("/site/number", """{}""", "visit_id")]
     [InlineData("/site/number", """{"visit_id": 999999999}""", "visit_id")]
+    [InlineData("/site/number", """{"visit_id": 1, "numbers_version": 5}""", "numbers_version")]
+    [InlineData("/site/number", """{"visit_id": 1, "numbers_version": "0123456789012345678901234567890123456789012345678901234567890123456789"}""", "numbers_version")]
     [InlineData("/site/heartbeat", """{"visit_id": "x"}""", "visit_id")]
     public async Task Bad_site_requests_are_400_naming_the_field(string path, string json, string field)
     {

@@ -34,13 +34,34 @@ public sealed class NumberAnswerTests
         http.Response.Body = body;
         await NumberAnswer.For(site, number, formatted, kind).ExecuteAsync(http);
 
-        Assert.Equal(Expected(site, number, formatted, kind.ToString().ToLowerInvariant()), body.ToArray());
+        Assert.Equal(Expected(site, number, formatted, kind.ToString().ToLowerInvariant(), withList: true), body.ToArray());
         Assert.Equal(body.Length, http.Response.ContentLength);
         Assert.Equal("application/json; charset=utf-8", http.Response.ContentType);
+
+        // A page holding the current version gets the answer without the list; a stale or unknown version gets it all.
+        foreach (var (held, withList) in new[] { (site.NumbersVersion, false), ("0123456789abcdef", true), (string.Empty, true) })
+        {
+            var again = new DefaultHttpContext();
+            using var answer = new MemoryStream();
+            again.Response.Body = answer;
+            await NumberAnswer.For(site, number, formatted, kind, held).ExecuteAsync(again);
+            Assert.Equal(Expected(site, number, formatted, kind.ToString().ToLowerInvariant(), withList), answer.ToArray());
+        }
+    }
+
+    [Fact]
+    public void The_version_follows_the_numbers_and_the_selector()
+    {
+        var script = new ScriptRecord { Id = 1, ProjectId = 7, LeaseGraceSeconds = 150, CssSelector = "[]" };
+        var a = new SiteScript(script, null, null, "[\".a\"]", "[\"74951234567\"]").NumbersVersion;
+        Assert.Matches("^[0-9a-f]{16}$", a);
+        Assert.Equal(a, new SiteScript(script with { Id = 2 }, null, null, "[\".a\"]", "[\"74951234567\"]").NumbersVersion);
+        Assert.NotEqual(a, new SiteScript(script, null, null, "[\".a\"]", "[\"74951234568\"]").NumbersVersion);
+        Assert.NotEqual(a, new SiteScript(script, null, null, "[\".b\"]", "[\"74951234567\"]").NumbersVersion);
     }
 
     /// <summary>The answer as one writer writes the whole object.</summary>
-    private static byte[] Expected(SiteScript site, string number, string formatted, string kind)
+    private static byte[] Expected(SiteScript site, string number, string formatted, string kind, bool withList)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -50,10 +71,15 @@ public sealed class NumberAnswerTests
             writer.WriteString("formatted", formatted);
             writer.WriteNumber("script_id", site.Script.Id);
             writer.WriteString("kind", kind);
-            writer.WritePropertyName("css_selector");
-            writer.WriteRawValue(site.CssSelectorJson, skipInputValidation: true);
-            writer.WritePropertyName("replaceable_numbers");
-            writer.WriteRawValue(site.ReplaceableNumbersJson, skipInputValidation: true);
+            if (withList)
+            {
+                writer.WritePropertyName("css_selector");
+                writer.WriteRawValue(site.CssSelectorJson, skipInputValidation: true);
+                writer.WritePropertyName("replaceable_numbers");
+                writer.WriteRawValue(site.ReplaceableNumbersJson, skipInputValidation: true);
+            }
+
+            writer.WriteString("numbers_version", site.NumbersVersion);
             writer.WriteNumber("heartbeat_seconds", Math.Max(5, site.Script.LeaseGraceSeconds / 3));
             writer.WriteString("status", "success");
             writer.WriteEndObject();
