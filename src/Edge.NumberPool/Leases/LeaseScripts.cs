@@ -6,7 +6,8 @@ namespace Calltracking.Edge.NumberPool.Leases;
 /// Key layout (prefix <c>ct:{pP}:</c>):
 /// <list type="bullet">
 /// <item><c>pool:S</c> set of the script's numbers; <c>free:S</c> zset number → released at (ms), popped lowest first so
-/// a released number rests longest; <c>leased:S</c> zset number → lease expiry.</item>
+/// a released number rests longest; <c>leased:S</c> zset number → lease expiry; <c>seen:S</c> zset leased number → the
+/// latest page view of any of its holders, whose head is the number an exhausted pool shares.</item>
 /// <item><c>lease:N</c> hash of the number's current lease (script, started, grace, maxage, shared);
 /// <c>holders:N</c> zset visit → its last page view (number request; heartbeats keep the lease but do not count),
 /// the 64 latest kept.</item>
@@ -47,6 +48,7 @@ internal static class LeaseScripts
             end
             redis.call('DEL', holders, lease)
             redis.call('ZREM', leased, phone)
+            redis.call('ZREM', prefix .. 'seen:' .. script, phone)
             if redis.call('SISMEMBER', prefix .. 'pool:' .. script, phone) == 1 then
               redis.call('ZADD', prefix .. 'free:' .. script, exp, phone)
             end
@@ -82,11 +84,13 @@ internal static class LeaseScripts
         reap(prefix, script, now, keep)
         want(prefix, script, visit, now, grace)
         local leased = prefix .. 'leased:' .. script
+        local seen = prefix .. 'seen:' .. script
         local vkey = prefix .. 'visit:' .. visit
         local held = redis.call('HGET', vkey, 'phone:' .. script)
         if held and redis.call('ZSCORE', prefix .. 'holders:' .. held, visit) then
           local started = tonumber(redis.call('HGET', prefix .. 'lease:' .. held, 'started') or now)
           redis.call('ZADD', prefix .. 'holders:' .. held, now, visit)
+          redis.call('ZADD', seen, now, held)
           redis.call('ZADD', leased, math.min(now + grace, started + maxage), held)
           local shared = redis.call('HGET', prefix .. 'lease:' .. held, 'shared')
           return {held, shared == '1' and 'shared' or 'renewed'}
@@ -98,19 +102,26 @@ internal static class LeaseScripts
           redis.call('HSET', prefix .. 'lease:' .. phone, 'script', script, 'started', now, 'shared', 0, 'grace', grace, 'maxage', maxage)
           redis.call('ZADD', prefix .. 'holders:' .. phone, now, visit)
           redis.call('ZADD', leased, now + grace, phone)
+          redis.call('ZADD', seen, now, phone)
           redis.call('HSET', vkey, 'phone:' .. script, phone)
           return {phone, 'exclusive'}
         end
         if policy == 'fallback' then return {'', 'fallback'} end
-        local best, bestSeen = nil, nil
-        for _, phone in ipairs(redis.call('ZRANGE', leased, 0, -1)) do
-          local top = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, 0, 'WITHSCORES')
-          local seen = tonumber(top[2] or 0)
-          if best == nil or seen < bestSeen then best, bestSeen = phone, seen end
+        -- The number whose holders asked for it longest ago: the head of seen:S (each leased number scored by its
+        -- latest page view), O(log n). Leases from before seen:S existed are scored once from their holders.
+        if redis.call('ZCARD', seen) ~= redis.call('ZCARD', leased) then
+          redis.call('DEL', seen)
+          for _, phone in ipairs(redis.call('ZRANGE', leased, 0, -1)) do
+            local top = redis.call('ZREVRANGE', prefix .. 'holders:' .. phone, 0, 0, 'WITHSCORES')
+            redis.call('ZADD', seen, tonumber(top[2] or 0), phone)
+          end
         end
+        local head = redis.call('ZRANGE', seen, 0, 0)
+        local best = head[1]
         if best == nil then return {'', 'empty'} end
         local lease = prefix .. 'lease:' .. best
         redis.call('ZADD', prefix .. 'holders:' .. best, now, visit)
+        redis.call('ZADD', seen, now, best)
         redis.call('ZREMRANGEBYRANK', prefix .. 'holders:' .. best, 0, -{{HolderDepth + 1}})
         redis.call('HSET', lease, 'shared', 1)
         local started = tonumber(redis.call('HGET', lease, 'started') or now)

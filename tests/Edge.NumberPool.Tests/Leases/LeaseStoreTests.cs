@@ -143,6 +143,42 @@ public abstract class LeaseStoreContract(EdgeStoresFixture stores, bool pipeline
         Assert.NotEqual(a.Number, c.Number);
     }
 
+    /// <summary>
+    /// The number to share is the head of <c>seen:S</c>, kept with every page view and reaped with the lease; leases
+    /// from before that key existed are scored once from their holders, and give the same choice.
+    /// </summary>
+    [Fact]
+    public async Task The_idlest_number_is_kept_in_order_and_rebuilt_when_missing()
+    {
+        var (leases, script, numbers) = await PoolAsync(3, grace: 30);
+        var db = redis.GetDatabase();
+        var prefix = LeaseStore.Prefix(script.ProjectId);
+        var held = new Dictionary<string, string>();
+        foreach (var visit in new[] { "1", "2", "3" })
+        {
+            held[visit] = (await leases.AcquireAsync(script, visit)).Number!;
+            time.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        // Page views of 1 and 3 again: 2's number is the idlest.
+        await leases.AcquireAsync(script, "1");
+        await leases.AcquireAsync(script, "3");
+        Assert.Equal(3, await db.SortedSetLengthAsync(prefix + "seen:" + script.Id));
+        Assert.Equal(held["2"], (string?)(await db.SortedSetRangeByRankAsync(prefix + "seen:" + script.Id, 0, 0)).Single());
+
+        // Lost (a version before it existed, or a flush of that key alone): rebuilt from the holders, same choice.
+        await db.KeyDeleteAsync(prefix + "seen:" + script.Id);
+        var shared = await leases.AcquireAsync(script, "4");
+        Assert.Equal((LeaseKind.Shared, held["2"]), (shared.Kind, shared.Number));
+        Assert.Equal(3, await db.SortedSetLengthAsync(prefix + "seen:" + script.Id));
+
+        // Every lease ends (no heartbeats): the next request reaps them all from seen:S too, and takes a free number.
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(LeaseKind.Exclusive, (await leases.AcquireAsync(script, "5")).Kind);
+        Assert.Equal(1, await db.SortedSetLengthAsync(prefix + "seen:" + script.Id));
+        Assert.Contains(held["1"], numbers);
+    }
+
     [Fact]
     public async Task The_fallback_policy_shows_the_fallback_number()
     {
