@@ -16,8 +16,8 @@ using Polly;
 namespace Calltracking.Edge.Recording.Webhooks;
 
 /// <summary>
-/// Delivers webhooks from the outbox: claims due rows (<c>FOR UPDATE SKIP LOCKED</c>, so several edges share the
-/// work), POSTs the call as JSON signed with the project's secret (<c>X-Calltracking-Signature: sha256=&lt;hex HMAC&gt;</c>),
+/// Delivers webhooks from the outbox: claims due rows (<c>FOR UPDATE SKIP LOCKED</c> in one statement that moves
+/// their next attempt past the batch, so several edges share the work and no transaction spans a delivery), POSTs the call as JSON signed with the project's secret (<c>X-Calltracking-Signature: sha256=&lt;hex HMAC&gt;</c>),
 /// and on failure schedules the next attempt with exponential backoff until the give-up horizon. It wakes when
 /// the drainer stores records and when the next retry falls due — no fixed polling.
 /// </summary>
@@ -146,24 +146,62 @@ public sealed partial class WebhookDispatcher : BackgroundService
 
     private sealed record Due(long Id, long ProjectId, Guid CallId, string Event, string Url, int Attempts, DateTime CreatedAt);
 
+    /// <summary>
+    /// Claims up to 20 due deliveries in one statement (their next attempt moved past the time the batch can take, so no
+    /// other edge takes them meanwhile, and one that stops mid-batch leaves them due again), delivers them outside any
+    /// transaction, and records each result in a short transaction of its own. Before, one transaction held the rows,
+    /// the project's row (the secret) and the calls' rows across up to 20 HTTP deliveries of up to
+    /// <c>Webhooks:TimeoutSeconds</c> each, and every writer of those rows waited for the slowest receiver.
+    /// </summary>
     private async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
+        const int batch = 20;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+
+        // A delivery is at most two attempts of TimeoutSeconds (one quick retry on a failed connection): the claim
+        // outlasts the whole batch, with a margin.
+        var claim = TimeSpan.FromSeconds(batch * (2 * options.TimeoutSeconds + 1) + 60);
         var due = (await connection.QueryAsync<Due>(new CommandDefinition(
             """
-            SELECT id, project_id AS ProjectId, call_id AS CallId, event, url, attempts, created_at AS CreatedAt FROM webhook_outbox
-            WHERE state = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED
+            UPDATE webhook_outbox o SET next_attempt_at = @claimedUntil
+            FROM (SELECT id FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= @now
+                  ORDER BY next_attempt_at LIMIT @batch FOR UPDATE SKIP LOCKED) d
+            WHERE o.id = d.id
+            RETURNING o.id, o.project_id AS ProjectId, o.call_id AS CallId, o.event, o.url, o.attempts, o.created_at AS CreatedAt
             """,
-            new { now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: cancellationToken))).AsList();
-        foreach (var item in due)
+            new { now = now.UtcDateTime, claimedUntil = (now + claim).UtcDateTime, batch }, cancellationToken: cancellationToken))).AsList();
+        var left = due.OrderBy(d => d.Id).ToList();
+        try
         {
-            var (ok, error) = await DeliverAsync(connection, transaction, item, cancellationToken);
-            var attempts = item.Attempts + 1;
-            var giveUp = time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc) > TimeSpan.FromHours(options.GiveUpAfterHours);
-            var delay = TimeSpan.FromSeconds(Math.Min(options.RetryMaxSeconds, options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 20))));
-            var state = ok ? "delivered" : giveUp ? "failed" : "pending";
-            deliveries.Add(1, new KeyValuePair<string, object?>("event", item.Event), new KeyValuePair<string, object?>("result", ok ? "ok" : giveUp ? "failed" : "retry"));
+            while (left.Count > 0)
+            {
+                await DeliverAndRecordAsync(connection, left[0], cancellationToken);
+                left.RemoveAt(0);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && left.Count > 0)
+        {
+            // Stopping: what this edge claimed and did not deliver is due again at once, for whichever edge runs.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_outbox SET next_attempt_at = @now WHERE id = ANY(@ids) AND state = 'pending'",
+                new { now = time.GetUtcNow().UtcDateTime, ids = left.Select(d => d.Id).ToArray() }, commandTimeout: 5));
+            throw;
+        }
+
+        return due.Count;
+    }
+
+    private async Task DeliverAndRecordAsync(NpgsqlConnection connection, Due item, CancellationToken cancellationToken)
+    {
+        var (ok, error) = await DeliverAsync(connection, item, cancellationToken);
+        var attempts = item.Attempts + 1;
+        var giveUp = time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc) > TimeSpan.FromHours(options.GiveUpAfterHours);
+        var delay = TimeSpan.FromSeconds(Math.Min(options.RetryMaxSeconds, options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 20))));
+        var state = ok ? "delivered" : giveUp ? "failed" : "pending";
+        deliveries.Add(1, new KeyValuePair<string, object?>("event", item.Event), new KeyValuePair<string, object?>("result", ok ? "ok" : giveUp ? "failed" : "retry"));
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE webhook_outbox SET state = @state, attempts = @attempts, last_error = @error,
@@ -172,17 +210,16 @@ public sealed partial class WebhookDispatcher : BackgroundService
                 """,
                 new { state, attempts, error, ok, item.Id, item.CallId, now = time.GetUtcNow().UtcDateTime, next = (time.GetUtcNow() + delay).UtcDateTime },
                 transaction, cancellationToken: cancellationToken));
-            if (!ok)
-            {
-                LogDeliveryFailed(logger, item.Event, item.CallId, attempts, error ?? string.Empty);
-            }
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return due.Count;
+        if (!ok)
+        {
+            LogDeliveryFailed(logger, item.Event, item.CallId, attempts, error ?? string.Empty);
+        }
     }
 
-    private async Task<(bool Ok, string? Error)> DeliverAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Due item, CancellationToken cancellationToken)
+    private async Task<(bool Ok, string? Error)> DeliverAsync(NpgsqlConnection connection, Due item, CancellationToken cancellationToken)
     {
         var call = await calls.GetAsync(item.ProjectId, item.CallId, cancellationToken);
         if (call is null)
@@ -195,7 +232,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         payload["event"] = item.Event == "start" ? "call_start" : "call_end";
         payload["project"] = item.ProjectId;
         var body = Encoding.UTF8.GetBytes(payload.ToJsonString(ApiJson.Options));
-        var secret = await SecretAsync(connection, transaction, item.ProjectId, cancellationToken);
+        var secret = await SecretAsync(connection, null, item.ProjectId, cancellationToken);
         var url = item.Url.Contains("://", StringComparison.Ordinal) ? item.Url : "http://" + item.Url;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {

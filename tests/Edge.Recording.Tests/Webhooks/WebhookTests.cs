@@ -23,7 +23,7 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
         private readonly WebApplication app;
         private int failuresLeft;
 
-        public Receiver(int failFirst)
+        public Receiver(int failFirst, TimeSpan delay = default)
         {
             failuresLeft = failFirst;
             var builder = WebApplication.CreateSlimBuilder();
@@ -33,6 +33,8 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
             {
                 using var reader = new StreamReader(http.Request.Body);
                 var body = await reader.ReadToEndAsync();
+                Arrived.TrySetResult();
+                await Task.Delay(delay);
                 if (Interlocked.Decrement(ref failuresLeft) >= 0)
                 {
                     return Results.StatusCode(500);
@@ -46,6 +48,9 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
         }
 
         public string Url { get; }
+
+        /// <summary>Set when the first request arrives (before any delay).</summary>
+        public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public ConcurrentQueue<(string Name, string Signature, string Body)> Received { get; } = new();
 
@@ -154,6 +159,34 @@ public sealed class WebhookTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
         Assert.Equal("delivered", await StateAsync(stores, id, TimeSpan.FromSeconds(20), "delivered"));
         await using var connection = await stores.DataSource.OpenConnectionAsync();
         Assert.True(await connection.ExecuteScalarAsync<int>("SELECT max(attempts) FROM webhook_outbox WHERE call_id = @id", new { id }) >= 2);
+    }
+
+    /// <summary>
+    /// While a receiver is slow, nothing the dispatcher holds blocks other writers: the project's row (its secret), the
+    /// outbox row and the call's row each take an update at once (lock_timeout 1 s); the delivery then completes.
+    /// </summary>
+    [Fact]
+    public async Task A_slow_receiver_holds_no_rows_while_it_answers()
+    {
+        await using var receiver = new Receiver(failFirst: 0, delay: TimeSpan.FromSeconds(4));
+        using var app = new EdgeAppFactory(stores, new Dictionary<string, string?> { ["Webhooks:AllowPrivateTargets"] = "true" });
+        var (project, script) = await ScriptAsync(app, receiver.Url);
+        var id = Guid.NewGuid();
+        await app.Services.GetRequiredService<CallRecordStore>().ApplyAsync(Call(project, script, id), CancellationToken.None);
+        app.Services.GetRequiredService<WebhookDispatcher>().Wake();
+        await receiver.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        await using (var connection = await stores.DataSource.OpenConnectionAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("SET LOCAL lock_timeout = '1s'", transaction: transaction);
+            await connection.ExecuteAsync("UPDATE projects SET settings = settings WHERE id = @project", new { project }, transaction);
+            await connection.ExecuteAsync("UPDATE webhook_outbox SET url = url WHERE call_id = @id", new { id }, transaction);
+            await connection.ExecuteAsync("UPDATE calls SET recorded = recorded WHERE id = @id", new { id }, transaction);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal("delivered", await StateAsync(stores, id, TimeSpan.FromSeconds(30), "delivered"));
     }
 
     [Fact]
