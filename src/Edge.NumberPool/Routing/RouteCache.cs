@@ -84,13 +84,15 @@ public sealed record SiteScript(
     /// Names this script's list of numbers (a hash of the selector and the numbers): a page that holds the list of that
     /// version gets answers without it.
     /// </summary>
-    internal string NumbersVersion { get; } = Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson);
+    internal string NumbersVersion => tails.Version;
 
     /// <summary>Every number answer of this script ends with these bytes (see <see cref="Site.NumberAnswer"/>).</summary>
-    internal byte[] AnswerTail { get; } = Site.NumberAnswer.Tail(Script, CssSelectorJson, ReplaceableNumbersJson, Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson));
+    internal byte[] AnswerTail => tails.Full;
 
     /// <summary>The same, without the selector and the numbers, for a page that already holds them at <see cref="NumbersVersion"/>.</summary>
-    internal byte[] ShortAnswerTail { get; } = Site.NumberAnswer.Tail(Script, null, null, Site.NumberAnswer.Version(CssSelectorJson, ReplaceableNumbersJson));
+    internal byte[] ShortAnswerTail => tails.Short;
+
+    private readonly (string Version, byte[] Full, byte[] Short) tails = Site.NumberAnswer.Tails(Script, CssSelectorJson, ReplaceableNumbersJson);
 }
 
 public sealed record CachedRoute(Catalogue.PhoneRecord Phone, Catalogue.ScriptRecord? Script, Shared.Routing.ProjectCallSettings Settings);

@@ -18,9 +18,19 @@ namespace Calltracking.Edge.NumberPool.Site;
 /// </summary>
 internal sealed class NumberAnswer(ReadOnlyMemory<byte> head, byte[] tail) : IResult
 {
-    /// <summary>The bytes after the head's <c>kind</c> value up to the closing brace, as <see cref="Utf8JsonWriter"/> writes them.</summary>
-    /// <summary>Without <paramref name="cssSelectorJson"/> and <paramref name="replaceableNumbersJson"/> (null) the tail leaves them out.</summary>
-    public static byte[] Tail(ScriptRecord script, string? cssSelectorJson, string? replaceableNumbersJson, string version)
+    /// <summary>
+    /// A script's <c>numbers_version</c> (a short hash of the selector and the numbers, what the counter keeps between
+    /// page views) and its two tails: with the selector and the numbers, and without them.
+    /// </summary>
+    public static (string Version, byte[] Full, byte[] Short) Tails(ScriptRecord script, string cssSelectorJson, string replaceableNumbersJson)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cssSelectorJson + "\n" + replaceableNumbersJson));
+        var version = Convert.ToHexStringLower(hash.AsSpan(0, 8));
+        return (version, Tail(script, cssSelectorJson, replaceableNumbersJson, version), Tail(script, null, null, version));
+    }
+
+    /// <summary>The bytes after the head's <c>kind</c> value up to the closing brace, as <see cref="Utf8JsonWriter"/> writes them; without <paramref name="cssSelectorJson"/> and <paramref name="replaceableNumbersJson"/> (null) it leaves them out.</summary>
+    private static byte[] Tail(ScriptRecord script, string? cssSelectorJson, string? replaceableNumbersJson, string version)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + (replaceableNumbersJson?.Length ?? 0) + (cssSelectorJson?.Length ?? 0));
         using var writer = new Utf8JsonWriter(buffer);
@@ -41,13 +51,6 @@ internal sealed class NumberAnswer(ReadOnlyMemory<byte> head, byte[] tail) : IRe
         writer.WriteEndObject();
         writer.Flush();
         return buffer.WrittenSpan[headLength..].ToArray();
-    }
-
-    /// <summary>A short hash of what the counter keeps between page views (the selector and the numbers).</summary>
-    public static string Version(string cssSelectorJson, string replaceableNumbersJson)
-    {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cssSelectorJson + "\n" + replaceableNumbersJson));
-        return Convert.ToHexStringLower(hash.AsSpan(0, 8));
     }
 
     /// <param name="held">The <c>numbers_version</c> the page sent, if any: when it is current, the list is left out.</param>
