@@ -206,16 +206,18 @@ public sealed partial class RedisScriptConnection : IDisposable
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 socket.Dispose();
-                throw Volatile.Read(ref outcome) == 2 ? new TimeoutException($"no connection within {endpoint.ConnectTimeout.TotalMilliseconds:F0} ms") : ex;
+                throw Volatile.Read(ref outcome) == 2 ? GaveUp() : ex;
             }
 
             if (Interlocked.CompareExchange(ref outcome, 1, 0) != 0)
             {
-                throw new TimeoutException($"no connection within {endpoint.ConnectTimeout.TotalMilliseconds:F0} ms");
+                throw GaveUp();
             }
         }
 
         return socket;
+
+        TimeoutException GaveUp() => new($"no connection within {endpoint.ConnectTimeout.TotalMilliseconds:F0} ms");
     }
 
     private void OnLost(Link link, string reason)
