@@ -23,6 +23,12 @@ namespace Calltracking.Edge.Recording.Webhooks;
 /// </summary>
 public sealed partial class WebhookDispatcher : BackgroundService
 {
+    /// <summary>Quick retries of one delivery attempt when the connection itself fails.</summary>
+    private const int ConnectRetries = 1;
+
+    /// <summary>Deliveries claimed at a time.</summary>
+    private const int Batch = 20;
+
     private readonly NpgsqlDataSource dataSource;
     private readonly CallRecordStore calls;
     private readonly WebhookOptions options;
@@ -82,7 +88,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
             .AddRetry(new Polly.Retry.RetryStrategyOptions
             {
                 ShouldHandle = new Polly.PredicateBuilder().Handle<HttpRequestException>(),
-                MaxRetryAttempts = 1,
+                MaxRetryAttempts = ConnectRetries,
                 Delay = TimeSpan.FromMilliseconds(200),
             })
             .AddTimeout(TimeSpan.FromSeconds(this.options.TimeoutSeconds))
@@ -147,7 +153,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private sealed record Due(long Id, long ProjectId, Guid CallId, string Event, string Url, int Attempts, DateTime CreatedAt);
 
     /// <summary>
-    /// Claims up to 20 due deliveries in one statement (their next attempt moved past the time the batch can take, so no
+    /// Claims up to <see cref="Batch"/> due deliveries in one statement (their next attempt moved past the time the batch can take, so no
     /// other edge takes them meanwhile, and one that stops mid-batch leaves them due again), delivers them outside any
     /// transaction, and records each result in a short transaction of its own. Before, one transaction held the rows,
     /// the project's row (the secret) and the calls' rows across up to 20 HTTP deliveries of up to
@@ -155,37 +161,36 @@ public sealed partial class WebhookDispatcher : BackgroundService
     /// </summary>
     private async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        const int batch = 20;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var now = time.GetUtcNow();
 
-        // A delivery is at most two attempts of TimeoutSeconds (one quick retry on a failed connection): the claim
-        // outlasts the whole batch, with a margin.
-        var claim = TimeSpan.FromSeconds(batch * (2 * options.TimeoutSeconds + 1) + 60);
+        // A delivery is at most 1 + ConnectRetries attempts of TimeoutSeconds: the claim outlasts the whole batch, with a
+        // margin.
+        var claim = TimeSpan.FromSeconds(Batch * ((1 + ConnectRetries) * options.TimeoutSeconds + 1) + 60);
         var due = (await connection.QueryAsync<Due>(new CommandDefinition(
             """
             UPDATE webhook_outbox o SET next_attempt_at = @claimedUntil
             FROM (SELECT id FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= @now
-                  ORDER BY next_attempt_at LIMIT @batch FOR UPDATE SKIP LOCKED) d
+                  ORDER BY next_attempt_at LIMIT @Batch FOR UPDATE SKIP LOCKED) d
             WHERE o.id = d.id
             RETURNING o.id, o.project_id AS ProjectId, o.call_id AS CallId, o.event, o.url, o.attempts, o.created_at AS CreatedAt
             """,
-            new { now = now.UtcDateTime, claimedUntil = (now + claim).UtcDateTime, batch }, cancellationToken: cancellationToken))).AsList();
-        var left = due.OrderBy(d => d.Id).ToList();
+            new { now = now.UtcDateTime, claimedUntil = (now + claim).UtcDateTime, Batch }, cancellationToken: cancellationToken))).AsList();
+        due.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var done = 0;
         try
         {
-            while (left.Count > 0)
+            for (; done < due.Count; done++)
             {
-                await DeliverAndRecordAsync(connection, left[0], cancellationToken);
-                left.RemoveAt(0);
+                await DeliverAndRecordAsync(connection, due[done], cancellationToken);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && left.Count > 0)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping: what this edge claimed and did not deliver is due again at once, for whichever edge runs.
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE webhook_outbox SET next_attempt_at = @now WHERE id = ANY(@ids) AND state = 'pending'",
-                new { now = time.GetUtcNow().UtcDateTime, ids = left.Select(d => d.Id).ToArray() }, commandTimeout: 5));
+                new { now = time.GetUtcNow().UtcDateTime, ids = due.Skip(done).Select(d => d.Id).ToArray() }, commandTimeout: 5));
             throw;
         }
 
