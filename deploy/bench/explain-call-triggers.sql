@@ -11,34 +11,11 @@ PREPARE ins(uuid[], bigint) AS
 PREPARE upd(uuid[]) AS
     UPDATE calls c SET status = 'ANSWER', ended_at = now() FROM unnest($1) AS u WHERE c.id = u;
 
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
-
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
-
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
-
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
-
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
-
-SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, 46) \gset
-INSERT INTO explained SELECT unnest(:'ids'::uuid[]);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ins(:'ids', :project);
-EXPLAIN (ANALYZE, COSTS OFF) EXECUTE upd(:'ids');
+\ir explain-call-batch.sql
+\ir explain-call-batch.sql
+\ir explain-call-batch.sql
+\ir explain-call-batch.sql
+\ir explain-call-batch.sql
+\ir explain-call-batch.sql
 
 DELETE FROM calls WHERE id IN (SELECT id FROM explained);
