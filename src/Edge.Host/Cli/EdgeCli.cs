@@ -195,6 +195,13 @@ public static class EdgeCli
                 }
             }
 
+            // The chart's folder is checked before the run, which takes minutes, rather than when the chart is written.
+            var chartPath = parse.GetValue(chart) is { Length: > 0 } given ? Path.GetFullPath(given) : null;
+            if (chartPath is not null && !Directory.Exists(Path.GetDirectoryName(chartPath)))
+            {
+                failures.Add($"--chart: the folder {Path.GetDirectoryName(chartPath)} does not exist");
+            }
+
             if (failures.Count > 0)
             {
                 foreach (var failure in failures)
@@ -210,16 +217,40 @@ public static class EdgeCli
             var report = await simulator.RunAsync(settings, sizes, r => output.WriteLine(FormattableString.Invariant(
                 $"{r.PoolSize}\t{r.Ours.Accuracy:P2}\t{r.Ours.AccuracyWithinWindow:P2}\t{r.Naive.Accuracy:P2}\t{r.Naive.AccuracyWithinWindow:P2}\t{r.Ours.SharedHandOuts}\t{r.Naive.SharedHandOuts}")), token);
             await output.WriteLineAsync(FormattableString.Invariant($"visitors={report.Visitors} calls={report.Calls} peak_concurrent_visitors={report.PeakConcurrentVisitors}"));
-            if (parse.GetValue(chart) is { Length: > 0 } path)
+            if (chartPath is not null)
             {
-                await File.WriteAllTextAsync(path + ".svg", NumberPool.Simulation.AccuracyChart.Svg(report), token);
-                await File.WriteAllBytesAsync(path + ".png", NumberPool.Simulation.AccuracyChart.Png(report), token);
-                await output.WriteLineAsync($"chart: {path}.svg, {path}.png");
+                try
+                {
+                    await WriteWholeAsync(chartPath + ".svg", System.Text.Encoding.UTF8.GetBytes(NumberPool.Simulation.AccuracyChart.Svg(report)), token);
+                    await WriteWholeAsync(chartPath + ".png", NumberPool.Simulation.AccuracyChart.Png(report), token);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    await error.WriteLineAsync($"--chart: {ex.Message}");
+                    return 1;
+                }
+
+                await output.WriteLineAsync($"chart: {chartPath}.svg, {chartPath}.png");
             }
 
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Writes a file beside its final name and renames it into place, so a failed write leaves no half of it.</summary>
+    private static async Task WriteWholeAsync(string path, byte[] bytes, CancellationToken token)
+    {
+        var partial = path + ".partial";
+        try
+        {
+            await File.WriteAllBytesAsync(partial, bytes, token);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     private static async Task<int> WithServicesAsync(TextWriter error, Func<IServiceProvider, Task<int>> action)

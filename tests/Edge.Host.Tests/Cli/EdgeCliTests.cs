@@ -62,6 +62,7 @@ public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
     [InlineData("--call-share", "1.5", "--call-share")]
     [InlineData("--pools", "10,zero", "--pools")]
     [InlineData("--heartbeat-seconds", "500", "--heartbeat-seconds")]
+    [InlineData("--chart", "/no-such-folder-for-the-chart/accuracy", "--chart: the folder /no-such-folder-for-the-chart does not exist")]
     public async Task Simulate_refuses_bad_options_naming_them(string option, string value, string named)
     {
         var (exit, _, error) = await RunAsync("simulate", option, value);
