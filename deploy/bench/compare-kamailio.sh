@@ -20,6 +20,8 @@
 #   STOP_FAIL_PCT  no higher step for a proxy failing more    [5]
 #   OUT            run directory                             [/tmp/edge-vs-kamailio-<time>]
 #   PROXIES        which proxies run (e.g. "edge" alone)     ["kamailio edge"]
+#   LOADGEN_NICE   nice of SIPp and the capture              [0]   (10: the load generators yield the cores to the proxy
+#                  and its stores, as they would from machines of their own; the same for both proxies)
 # Output: the table on stdout and in $OUT/summary.md, which adds the edge's allocation, GC and thread-pool work per
 # step (deploy/bench/runtime.py); per step SIPp's files, the capture and the edge's /metrics before and after.
 set -euo pipefail
@@ -32,9 +34,11 @@ CAP_SECS=${CAP_SECS:-$(( ${STEP_SECS} > 6 ? ${STEP_SECS} - 4 : 2 ))}
 STOP_FAIL_PCT=${STOP_FAIL_PCT:-5}
 OUT=${OUT:-/tmp/edge-vs-kamailio-$(date +%Y%m%d-%H%M%S)}
 PROXIES=${PROXIES:-"kamailio edge"}
+LOADGEN_NICE=${LOADGEN_NICE:-0}
 runs() { [[ " $PROXIES " == *" $1 "* ]]; }
-for v in STEP_SECS HOLD_MS CAP_SECS; do [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }; done
+for v in STEP_SECS HOLD_MS CAP_SECS LOADGEN_NICE; do [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }; done
 [ "$STEP_SECS" -ge 5 ] && [ "$STEP_SECS" -le 60 ] || { echo "STEP_SECS must be 5..60" >&2; exit 2; }
+[ "$LOADGEN_NICE" -le 19 ] || { echo "LOADGEN_NICE must be 0..19" >&2; exit 2; }
 mkdir -p "$OUT"
 
 missing=()
@@ -156,7 +160,7 @@ with open(path, "w") as f:
         f.write("%s;7916%07d;\n" % (nums[i % len(nums)], i))
 EOF
 { echo "kernel $(uname -r), $NCPU cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; { sipp -v 2>&1 || true; } | grep -m1 SIPp || true
-  kamailio -v | head -n 1; dotnet --version; echo "rates [$RATES] step ${STEP_SECS}s hold ${HOLD_MS}ms capture ${CAP_SECS}s"; } > "$OUT/env.txt"
+  kamailio -v | head -n 1; dotnet --version; echo "rates [$RATES] step ${STEP_SECS}s hold ${HOLD_MS}ms capture ${CAP_SECS}s load generators at nice $LOADGEN_NICE"; } > "$OUT/env.txt"
 
 # ---- one step: run-profile.sh "calls" at RATE through one proxy ----
 SUMMARY=$OUT/steps.txt
@@ -165,12 +169,12 @@ step() {  # step NAME PORT RATE PIDS... ; appends "name rate planned ok fail% ac
   local name=$1 port=$2 rate=$3; shift 3
   local dir=$OUT/$name-$rate calls=$((rate * STEP_SECS)) t1 i0 i1 cw0 cw1 s0=0 s1=0 stores="" cap rp line ok achieved lat
   mkdir -p "$dir"
-  ( sleep 3; exec dumpcap -q -i lo -f "udp port $port and udp[8:4] = 0x494e5649" -a duration:"$CAP_SECS" \
+  ( sleep 3; exec nice -n "$LOADGEN_NICE" dumpcap -q -i lo -f "udp port $port and udp[8:4] = 0x494e5649" -a duration:"$CAP_SECS" \
       -w "$dir/invites.pcapng" ) > "$dir/dumpcap.out" 2>&1 &
   cap=$!
   [ "$name" = edge ] && curl -fs "http://127.0.0.1:$HTTP_PORT/metrics" > "$dir/metrics-before.txt" || true
   RATE=$rate CALLS=$calls HOLD_MS=$HOLD_MS NUMBERS=$NUMBERS TARGET_LISTEN=$PBX LOCAL_IP=127.0.0.1 MAX_FAILED_PCT=100 \
-    OUT=$dir/sipp "$ROOT/deploy/sipp/run-profile.sh" calls "127.0.0.1:$port" > "$dir/run-profile.out" 2>&1 &
+    OUT=$dir/sipp nice -n "$LOADGEN_NICE" "$ROOT/deploy/sipp/run-profile.sh" calls "127.0.0.1:$port" > "$dir/run-profile.out" 2>&1 &
   rp=$!
   # the proxy's CPU and the machine's idle time over the creation window (from 1 s in)
   [ "$name" = edge ] && stores=$(store_pids)

@@ -12,7 +12,8 @@ time includes the wait in the proxy's receive queue, which is what a caller sees
 import sys
 
 
-def main(path, port):
+def pairs(path, port):
+    """(time in, seconds added) of every INVITE that has its INVITE out, in arrival order."""
     first_in, first_out, seen = {}, {}, set()
     with open(path) as f:
         for line in f:
@@ -28,7 +29,11 @@ def main(path, port):
                 first_in.setdefault(caller, t)
             elif sport == port:
                 first_out.setdefault(caller, t)
-    added = sorted((first_out[c] - t) * 1e6 for c, t in first_in.items() if c in first_out and first_out[c] >= t)
+    return sorted((t, first_out[c] - t) for c, t in first_in.items() if c in first_out and first_out[c] >= t)
+
+
+def main(path, port):
+    added = sorted(d * 1e6 for _, d in pairs(path, port))
     if not added:
         print("0 - -")
         return

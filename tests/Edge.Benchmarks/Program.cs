@@ -53,6 +53,24 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "gc-survivors")
+        {
+            Runtime.GcSurvivorsBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10);
+            return;
+        }
+
+        if (args.Length > 2 && args[0] == "gc-survivors-case")
+        {
+            Runtime.GcSurvivorsBenchmark.RunCase(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+            return;
+        }
+
+        if (args.Length > 1 && args[0] == "heap")
+        {
+            Environment.ExitCode = Runtime.HeapWalk.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
