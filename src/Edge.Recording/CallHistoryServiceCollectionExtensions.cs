@@ -30,6 +30,7 @@ public static class CallHistoryServiceCollectionExtensions
         services.AddSingleton<Shared.Media.ICallRecorder>(sp => sp.GetRequiredService<Recordings.FileCallRecorder>());
         services.AddHostedService<Recordings.RecordingWorker>();
         services.AddHostedService<SpoolDrainer>();
+        services.AddHostedService<AbandonedCallSweeper>();
         services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section)).ValidateOnStart()
             .Validate(o => o.RetryBaseSeconds is >= 1 and <= 86400, "Webhooks:RetryBaseSeconds must be between 1 and 86400")
             .Validate(o => o.RetryMaxSeconds >= o.RetryBaseSeconds, "Webhooks:RetryMaxSeconds must be at least Webhooks:RetryBaseSeconds")

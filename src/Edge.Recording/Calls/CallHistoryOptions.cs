@@ -31,6 +31,14 @@ public sealed class CallHistoryOptions
     /// <summary>Seconds between attempts to drain the spool while PostgreSQL is failing (<c>CallHistory__RetrySeconds</c>).</summary>
     public int RetrySeconds { get; set; } = 2;
 
+    /// <summary>
+    /// Hours after which a relayed call still ACTIVE is closed as abandoned (<c>CallHistory__AbandonedAfterHours</c>;
+    /// 0: never): its edge stopped without ending it and did not start again with the same spool, which would have
+    /// closed it. Keep it above <c>Routing:MaxCallSeconds</c>, the longest a live call can last. Checked hourly by
+    /// every edge.
+    /// </summary>
+    public int AbandonedAfterHours { get; set; } = 24;
+
     /// <summary>Base URL of recording links (<c>CallHistory__PublicBaseUrl</c>), e.g. https://edge.example.com.</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8080";
 }
@@ -69,6 +77,11 @@ internal sealed class CallHistoryOptionsValidation : IValidateOptions<CallHistor
         if (options.SpoolBatchSize is < 1 or > 100_000)
         {
             failures.Add($"CallHistory:SpoolBatchSize must be between 1 and 100000, got {options.SpoolBatchSize}");
+        }
+
+        if (options.AbandonedAfterHours is < 0 or > 8_760)
+        {
+            failures.Add($"CallHistory:AbandonedAfterHours must be between 0 (never) and 8760, got {options.AbandonedAfterHours}");
         }
 
         if (options.RetrySeconds is < 1 or > 600)

@@ -126,11 +126,35 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
     /// (the edge failed them, as its shutdown does); the end webhook is queued as for any end. Idempotent.
     /// </summary>
     /// <returns>The calls closed and the webhook deliveries queued.</returns>
-    public async Task<(int Closed, int Queued)> CloseInterruptedAsync(Guid edgeInstance, DateTimeOffset before, CancellationToken cancellationToken)
+    public Task<(int Closed, int Queued)> CloseInterruptedAsync(Guid edgeInstance, DateTimeOffset before, CancellationToken cancellationToken) =>
+        CloseOpenAsync(
+            "SELECT id FROM calls WHERE edge_instance = @edgeInstance AND status = 'ACTIVE' AND started_at < @before",
+            new { edgeInstance, before = before.UtcDateTime, reason = InterruptedReason },
+            cancellationToken);
+
+    /// <summary>
+    /// Closes the calls relayed by any edge (not the ones recorded through the API) that started before
+    /// <paramref name="before"/> and are still ACTIVE: an edge that stopped without ending them and never started again
+    /// with the same spool (replaced, its disk lost), or one from before calls named their edge, leaves them open
+    /// for good otherwise. They end as <see cref="CloseInterruptedAsync"/> ends them, with <see cref="AbandonedReason"/>.
+    /// Each project's ACTIVE calls are read through its status index. Idempotent.
+    /// </summary>
+    /// <returns>The calls closed and the webhook deliveries queued.</returns>
+    public Task<(int Closed, int Queued)> CloseAbandonedAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        CloseOpenAsync(
+            """
+            SELECT o.id FROM projects p CROSS JOIN LATERAL (
+                SELECT c.id FROM calls c WHERE c.project_id = p.id AND c.status = 'ACTIVE' AND c.started_at < @before AND NOT c.external) o
+            """,
+            new { before = before.UtcDateTime, reason = AbandonedReason },
+            cancellationToken);
+
+    /// <summary>Ends the calls <paramref name="which"/> selects (their ids) at their last known moment and queues their end webhooks.</summary>
+    private async Task<(int Closed, int Queued)> CloseOpenAsync(string which, object parameters, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleAsync<(int, int)>(new CommandDefinition(
-            """
+            $"""
             WITH closed AS (
                 UPDATE calls SET
                     status = CASE WHEN answered_at IS NULL THEN 'CONGESTION' ELSE 'ANSWER' END,
@@ -139,7 +163,7 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                     duration = greatest(0, round(extract(epoch FROM (coalesce(answered_at, ringing_at, started_at) - started_at))))::int,
                     waiting_time = greatest(0, round(extract(epoch FROM (coalesce(answered_at, ringing_at, started_at) - started_at))))::int,
                     answer_duration = 0
-                WHERE edge_instance = @edgeInstance AND status = 'ACTIVE' AND started_at < @before
+                WHERE id IN ({which}) AND status = 'ACTIVE'
                 RETURNING id, project_id, script_id),
             queued AS (
                 INSERT INTO webhook_outbox (project_id, call_id, event, url)
@@ -149,12 +173,15 @@ public sealed class CallRecordStore(NpgsqlDataSource dataSource)
                 RETURNING 1)
             SELECT (SELECT count(*) FROM closed)::int, (SELECT count(*) FROM queued)::int
             """,
-            new { edgeInstance, before = before.UtcDateTime, reason = InterruptedReason },
+            parameters,
             cancellationToken: cancellationToken));
     }
 
     /// <summary>The end reason of a call closed by <see cref="CloseInterruptedAsync"/>.</summary>
     public const string InterruptedReason = "edge restarted: the call was in progress when the edge stopped";
+
+    /// <summary>The end reason of a call closed by <see cref="CloseAbandonedAsync"/>.</summary>
+    public const string AbandonedReason = "no end recorded: the edge that relayed the call stopped and did not come back";
 
     /// <summary>
     /// Calls that started in an earlier segment. Ringing and answer times keep the first value seen. An end sets the

@@ -119,6 +119,16 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Contains("CallHistory:SpoolEventsHeld", result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(8_761)]
+    public void Abandoned_age_out_of_range_is_refused_at_start(int hours)
+    {
+        var result = new CallHistoryOptionsValidation().Validate(null, new CallHistoryOptions { SpoolDirectory = NewDirectory(), AbandonedAfterHours = hours });
+        Assert.True(result.Failed);
+        Assert.Contains("CallHistory:AbandonedAfterHours", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     /// <summary>Group commit: a burst of events within the gather window becomes one fsync'd segment, not one per wake-up.</summary>
     [Fact]
     public async Task A_burst_within_the_gather_window_is_one_segment()
@@ -234,6 +244,57 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         await using var connection = await stores.DataSource.OpenConnectionAsync();
         var totals = (await connection.QueryAsync<(string Status, long N)>("SELECT status, n FROM call_totals WHERE project_id = @project AND n > 0", new { project })).ToDictionary(t => t.Status, t => t.N);
         Assert.Equal(new Dictionary<string, long> { ["ACTIVE"] = 2, ["ANSWER"] = 2, ["CONGESTION"] = 1 }, totals);
+    }
+
+    /// <summary>
+    /// Calls whose edge never came back: relayed calls ACTIVE past the age are closed, whichever edge relayed them (or
+    /// none named, from before calls named their edge); younger ones, ended ones and calls recorded through the API
+    /// are left as they are.
+    /// </summary>
+    [Fact]
+    public async Task Relayed_calls_left_active_past_the_age_are_closed_and_only_those()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var store = new CallRecordStore(stores.DataSource);
+        var project = await ProjectAsync();
+        var old = time.GetUtcNow().AddHours(-25);
+        var (gone, unnamed, young, ended) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await store.ApplyAsync([.. CallEvents(project, gone, old).Where(e => e.Kind != "ended"), .. CallEvents(project, ended, old)], CancellationToken.None, Guid.NewGuid());
+        await store.ApplyAsync([.. CallEvents(project, unnamed, old, "BUSY").Where(e => e.Kind != "ended")], CancellationToken.None, edgeInstance: null);
+        await store.ApplyAsync([.. CallEvents(project, young, time.GetUtcNow().AddMinutes(-23 * 60 - 30)).Take(1)], CancellationToken.None, Guid.NewGuid());
+        var external = await store.InsertExternalAsync(project, new ExternalCall("74951234567", "79161234567", old, 0, 0, "ACTIVE", null, null, null, null), CancellationToken.None);
+
+        var sweeper = new AbandonedCallSweeper(store, Options(NewDirectory()), time, Microsoft.Extensions.Logging.Abstractions.NullLogger<AbandonedCallSweeper>.Instance);
+        await sweeper.SweepAsync(TimeSpan.FromHours(24), CancellationToken.None);
+        Assert.Equal((0, 0), await store.CloseAbandonedAsync(time.GetUtcNow().AddHours(-24), CancellationToken.None));
+
+        var closedGone = (await store.GetAsync(project, gone, CancellationToken.None))!;
+        Assert.Equal(("ANSWER", 7, 0, CallRecordStore.AbandonedReason), (closedGone.Status, closedGone.Duration, closedGone.AnswerDuration, await EndReasonAsync(gone)));
+        Assert.Equal(("CONGESTION", CallRecordStore.AbandonedReason), ((await store.GetAsync(project, unnamed, CancellationToken.None))!.Status, await EndReasonAsync(unnamed)));
+        Assert.Equal("ACTIVE", (await store.GetAsync(project, young, CancellationToken.None))!.Status);
+        Assert.Equal("ANSWER", (await store.GetAsync(project, ended, CancellationToken.None))!.Status);
+        Assert.Null(await EndReasonAsync(ended));
+        Assert.Equal("ACTIVE", (await store.GetAsync(project, external.Id, CancellationToken.None))!.Status);
+
+        // An hour on, a call that has since passed the age is closed by the next sweep of the running service.
+        await sweeper.StartAsync(CancellationToken.None);
+        time.Advance(TimeSpan.FromHours(1));
+        for (var i = 0; i < 200 && (await store.GetAsync(project, young, CancellationToken.None))!.Status == "ACTIVE"; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(CallRecordStore.AbandonedReason, await EndReasonAsync(young));
+        await sweeper.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task The_sweep_is_off_at_zero_hours()
+    {
+        var sweeper = new AbandonedCallSweeper(new CallRecordStore(stores.DataSource), Microsoft.Extensions.Options.Options.Create(new CallHistoryOptions { SpoolDirectory = NewDirectory(), AbandonedAfterHours = 0 }), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<AbandonedCallSweeper>.Instance);
+        await sweeper.StartAsync(CancellationToken.None);
+        await sweeper.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(sweeper.ExecuteTask.IsCompletedSuccessfully);
     }
 
     /// <summary>A run killed while a call was answered: the next run stores the call from the spool, then closes it as the end was never written.</summary>
