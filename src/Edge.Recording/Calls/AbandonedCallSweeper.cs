@@ -6,7 +6,7 @@ namespace Calltracking.Edge.Recording.Calls;
 
 /// <summary>
 /// Closes relayed calls left ACTIVE for longer than <see cref="CallHistoryOptions.AbandonedAfterHours"/>
-/// (<see cref="CallRecordStore.CloseAbandonedAsync"/>): at start, then every hour. An edge closes its own interrupted
+/// (<see cref="CallRecordStore.CloseAbandonedAsync"/>), every hour. An edge closes its own interrupted
 /// calls when it starts again (<see cref="SpoolDrainer"/>); this covers an edge that does not. Every edge runs it; the
 /// statement is idempotent, so two edges sweeping at once close each call once.
 /// </summary>
@@ -15,7 +15,10 @@ public sealed partial class AbandonedCallSweeper(CallRecordStore store, IOptions
     /// <summary>How often the sweep runs.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromHours(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
+
+    /// <summary>The sweep loop; it creates its timer before its first await, so a caller on simulated time can advance it at once.</summary>
+    internal async Task RunAsync(CancellationToken stoppingToken)
     {
         var hours = options.Value.AbandonedAfterHours;
         if (hours == 0)
@@ -23,12 +26,13 @@ public sealed partial class AbandonedCallSweeper(CallRecordStore store, IOptions
             return;
         }
 
+        // The first sweep is an hour in: by then the drainer has stored what the previous run spooled, so a call whose
+        // end waited in the spool is not closed as abandoned first.
         using var timer = new PeriodicTimer(Period, time);
-        do
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             await SweepAsync(TimeSpan.FromHours(hours), stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>One sweep; a PostgreSQL failure is logged and the next tick tries again.</summary>

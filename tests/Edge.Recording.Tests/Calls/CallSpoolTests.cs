@@ -276,16 +276,20 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Null(await EndReasonAsync(ended));
         Assert.Equal("ACTIVE", (await store.GetAsync(project, external.Id, CancellationToken.None))!.Status);
 
-        // An hour on, a call that has since passed the age is closed by the next sweep of the running service.
-        await sweeper.StartAsync(CancellationToken.None);
-        time.Advance(TimeSpan.FromHours(1));
+        // The loop's first sweep is an hour in; by then the call that was 23.5 h old has passed the age.
+        using var stop = new CancellationTokenSource();
+        var loop = sweeper.RunAsync(stop.Token);
+        time.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal("ACTIVE", (await store.GetAsync(project, young, CancellationToken.None))!.Status);
+        time.Advance(TimeSpan.FromMinutes(1));
         for (var i = 0; i < 200 && (await store.GetAsync(project, young, CancellationToken.None))!.Status == "ACTIVE"; i++)
         {
-            await Task.Delay(50);
+            await Task.Delay(50); // the sweep's statement runs on its own after the tick
         }
 
         Assert.Equal(CallRecordStore.AbandonedReason, await EndReasonAsync(young));
-        await sweeper.StopAsync(CancellationToken.None);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
     }
 
     [Fact]
