@@ -32,6 +32,7 @@ public sealed partial class CallSpool : IAsyncDisposable
     private long pending;
     private long held;
     private long appended;
+    private long writeFailures;
 
     public CallSpool(IOptions<CallHistoryOptions> options, ILogger<CallSpool> logger)
     {
@@ -44,6 +45,12 @@ public sealed partial class CallSpool : IAsyncDisposable
         Directory.CreateDirectory(directory);
         Instance = ReadOrCreateInstance(directory);
         StartedAt = DateTimeOffset.UtcNow;
+        Salvaged = SalvageUnsealed(directory);
+        if (Salvaged > 0)
+        {
+            LogSalvaged(logger, Salvaged);
+        }
+
         foreach (var existing in Segments())
         {
             // Left by a previous run: they were fsync'd, so they are complete apart from a possible torn tail.
@@ -87,6 +94,40 @@ public sealed partial class CallSpool : IAsyncDisposable
         File.Move(temp, path, overwrite: true);
         return instance;
     }
+
+    /// <summary>Segments a previous run was writing when it stopped, kept (<see cref="SalvageUnsealed"/>).</summary>
+    public int Salvaged { get; }
+
+    /// <summary>
+    /// A segment being written is a <c>.tmp</c> file until it is fsync'd and renamed. One left by a crash holds events
+    /// no segment has (the rename is the write's last step); whatever whole lines reached the disk are kept by renaming it
+    /// to a segment, whose torn tail, if any, is skipped on read (unless a segment of that name exists: then it is left
+    /// as it is). An empty one is removed.
+    /// </summary>
+    private static int SalvageUnsealed(string directory)
+    {
+        var kept = 0;
+        foreach (var temp in Directory.EnumerateFiles(directory, "calls-*.jsonl.tmp").ToList())
+        {
+            if (new FileInfo(temp).Length == 0)
+            {
+                File.Delete(temp);
+                continue;
+            }
+
+            var segment = temp[..^".tmp".Length];
+            if (!File.Exists(segment))
+            {
+                File.Move(temp, segment);
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Segment writes that failed since start (each is retried; its events wait in memory meanwhile).</summary>
+    public long WriteFailures => Interlocked.Read(ref writeFailures);
 
     /// <summary>Events written (fsync'd) to segments since start.</summary>
     public long Appended => Interlocked.Read(ref appended);
@@ -180,12 +221,27 @@ public sealed partial class CallSpool : IAsyncDisposable
                     batch.Clear();
                 }
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Disk trouble: keep the batch and retry; the events stay in memory meanwhile.
+                // Disk trouble (full, failing, made read-only): keep the batch and retry under the next name; the events
+                // stay in memory meanwhile. The failed attempt's partial file goes, so a full disk gathers no leftovers.
+                Interlocked.Increment(ref writeFailures);
                 LogWriteFailed(logger, ex, path);
+                TryDelete(path + ".tmp");
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not there, or the disk refuses this too: the next start removes or keeps it (SalvageUnsealed).
         }
     }
 
@@ -244,6 +300,9 @@ public sealed partial class CallSpool : IAsyncDisposable
         await segmentJson.DisposeAsync();
         sealedSegments.Writer.TryComplete();
     }
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "{Count} spool segments were being written when the edge last stopped; their whole lines are kept")]
+    private static partial void LogSalvaged(ILogger logger, int count);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Writing spool segment {Path} failed; retrying")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string path);

@@ -19,6 +19,7 @@ public sealed partial class SpoolDrainer(CallSpool spool, CallRecordStore store,
         meter.CreateObservableGauge("edge_spool_depth_records", () => spool.Depth);
         meter.CreateObservableGauge(Calltracking.Shared.Metrics.EdgeMetricNames.SpoolOldestAgeSeconds, () => spool.OldestAgeSeconds, unit: "s", description: "Age of the oldest spooled segment not yet in PostgreSQL");
         meter.CreateObservableCounter(Calltracking.Shared.Metrics.EdgeMetricNames.SpoolAppendedTotal, () => spool.Appended, description: "Call events written (fsync'd) to the spool");
+        meter.CreateObservableCounter(Calltracking.Shared.Metrics.EdgeMetricNames.SpoolWriteErrorsTotal, () => spool.WriteFailures, description: "Spool segment writes that failed (each is retried; its events wait in memory)");
 
         // What the previous run left is stored first; then its calls that no event ended are closed.
         for (var i = 0; i < spool.LeftOver && await spool.Ready.WaitToReadAsync(stoppingToken); i++)

@@ -113,6 +113,9 @@ public static class EdgeMetricNames
     /// <summary>counter: records moved from the spool to PostgreSQL.</summary>
     public const string SpoolDrainedTotal = "edge_spool_drained_total";
 
+    /// <summary>counter: spool segment writes that failed (disk full, failing or read-only); each is retried.</summary>
+    public const string SpoolWriteErrorsTotal = "edge_spool_write_errors_total";
+
     /// <summary>gauge: webhook deliveries waiting in the outbox.</summary>
     public const string WebhookOutboxDepth = "edge_webhook_outbox_depth";
 

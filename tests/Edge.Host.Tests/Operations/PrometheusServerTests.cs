@@ -115,7 +115,7 @@ public sealed class PrometheusServerTests
             using var rules = JsonDocument.Parse(await client.GetStringAsync("/api/v1/rules"));
             var loaded = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
                 .SelectMany(static g => g.GetProperty("rules").EnumerateArray()).ToArray();
-            Assert.Equal(11, loaded.Length);
+            Assert.Equal(12, loaded.Length);
             Assert.All(loaded, static r => Assert.NotEqual("err", r.GetProperty("health").GetString()));
         }
         finally

@@ -65,6 +65,47 @@ public sealed class CallSpoolTests(EdgeStoresFixture stores) : IClassFixture<Edg
         Assert.Null(first.Events); // left by the previous run: read from the file
     }
 
+    /// <summary>
+    /// A segment write the disk refuses (here its file's name is taken by a folder) is counted and retried under the
+    /// next name; the events wait in memory meanwhile and nothing of them is lost.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_write_is_counted_and_retried_under_the_next_name()
+    {
+        var dir = NewDirectory();
+        Directory.CreateDirectory(Path.Combine(dir, "calls-000000000001.jsonl.tmp"));
+        await using var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance);
+        var id = Guid.NewGuid();
+        spool.Append(new SpoolEvent { Kind = "started", CallId = id, At = DateTimeOffset.UtcNow, ProjectId = 1, Callee = "74951234567" });
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var segment = await spool.Ready.ReadAsync(wait.Token);
+        Assert.EndsWith("calls-000000000002.jsonl", segment.Path, StringComparison.Ordinal);
+        Assert.Equal(id, Assert.Single(CallSpool.Read(segment.Path)).CallId);
+        Assert.Equal(1, spool.WriteFailures);
+    }
+
+    /// <summary>
+    /// A segment a crash caught before its rename: its whole lines are kept as a segment of the next run (the torn tail
+    /// skipped), an empty one is removed.
+    /// </summary>
+    [Fact]
+    public async Task A_segment_cut_short_by_a_crash_keeps_its_whole_lines()
+    {
+        var dir = NewDirectory();
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        var lines = string.Join("\n", new[] { first, second }.Select(id => System.Text.Json.JsonSerializer.Serialize(
+            new SpoolEvent { Kind = "started", CallId = id, At = DateTimeOffset.UtcNow, ProjectId = 1, Callee = "74951234567" }, SpoolEventJson.Default.SpoolEvent)));
+        await File.WriteAllTextAsync(Path.Combine(dir, "calls-000000000007.jsonl.tmp"), lines + "\n{\"kind\":\"ende");
+        await File.WriteAllTextAsync(Path.Combine(dir, "calls-000000000008.jsonl.tmp"), string.Empty);
+
+        await using var spool = new CallSpool(Options(dir), NullLogger<CallSpool>.Instance);
+        Assert.Equal((1, 1), (spool.Salvaged, spool.LeftOver));
+        Assert.True(spool.Ready.TryRead(out var segment));
+        Assert.Equal([first, second], spool.EventsOf(segment).Select(e => e.CallId));
+        Assert.Empty(Directory.EnumerateFiles(dir, "*.tmp"));
+    }
+
     /// <summary>A segment the drainer takes while it keeps up carries its events, the same ones its file holds.</summary>
     [Fact]
     public async Task A_fresh_segment_is_offered_with_its_events_in_memory_and_on_disk()
