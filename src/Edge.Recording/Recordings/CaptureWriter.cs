@@ -111,7 +111,7 @@ internal sealed partial class CaptureWriter : ICallCapture
         {
             File.Move(partialPath, final, overwrite: true);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The .part stays; the worker promotes it at the next start.
             LogWriteFailed(logger, ex, CallId);

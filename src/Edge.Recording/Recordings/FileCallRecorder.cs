@@ -60,8 +60,9 @@ public sealed partial class FileCallRecorder : ICallRecorder
             metrics.CaptureOpened();
             return new CaptureWriter(path, metadata, time, Enqueue, logger);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            // A full or failing disk, or a capture folder the edge may not write: the call goes on unrecorded.
             LogOpenFailed(logger, ex, info.CallId);
             metrics.Failed("capture_open");
             return null;

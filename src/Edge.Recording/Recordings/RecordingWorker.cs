@@ -59,9 +59,9 @@ public sealed partial class RecordingWorker(
             {
                 File.Move(partial, partial[..^CaptureFile.PartialExtension.Length] + CaptureFile.Extension, overwrite: false);
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Already promoted.
+                // Already promoted, or not movable now: the next start tries again.
             }
         }
 

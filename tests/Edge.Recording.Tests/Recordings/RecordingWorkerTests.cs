@@ -117,6 +117,18 @@ public sealed class RecordingWorkerTests(EdgeStoresFixture stores) : IClassFixtu
         await worker.StopAsync(CancellationToken.None);
     }
 
+    /// <summary>A capture the disk will not open (here its file's name is taken by a folder): the call goes on unrecorded.</summary>
+    [Fact]
+    public void A_capture_that_cannot_be_opened_leaves_the_call_unrecorded()
+    {
+        var settings = Settings;
+        var call = Guid.NewGuid();
+        Directory.CreateDirectory(Path.Combine(settings.CaptureDirectory, call.ToString("N") + CaptureFile.PartialExtension));
+        var metrics = new RecordingMetrics(services.GetRequiredService<IMeterFactory>());
+        var recorder = new FileCallRecorder(Options.Create(settings), TimeProvider.System, NullLogger<FileCallRecorder>.Instance, metrics);
+        Assert.Null(recorder.Open(new CaptureInfo(call, 1, DateTimeOffset.UtcNow, Stereo: true, new Dictionary<int, string> { [8] = "PCMA" })));
+    }
+
     [Fact]
     public async Task A_file_that_is_not_a_capture_is_set_aside_not_deleted()
     {
