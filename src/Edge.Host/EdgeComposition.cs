@@ -49,6 +49,7 @@ public static class EdgeComposition
         services.AddNumberPool(configuration);
         services.AddCallHistory(configuration);
         services.AddCallRouting();
+        services.AddSingleton<IValidateOptions<Recording.Calls.CallHistoryOptions>, Configuration.CallAgeValidation>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyFilter>();
         return services;

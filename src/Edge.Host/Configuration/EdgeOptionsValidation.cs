@@ -92,3 +92,26 @@ internal sealed class HttpOptionsValidation : IValidateOptions<HttpOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+/// <summary>
+/// Settings of two modules that must agree, checked where both are composed: a relayed call is closed as abandoned
+/// only once it is older than any live call can be, else a live call past the age would be closed under it.
+/// </summary>
+internal sealed class CallAgeValidation(IOptions<Calltracking.Edge.Sip.Routing.RoutingOptions> routing) : IValidateOptions<Calltracking.Edge.Recording.Calls.CallHistoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Calltracking.Edge.Recording.Calls.CallHistoryOptions options)
+    {
+        var abandoned = (long)options.AbandonedAfterHours * 3600;
+        var longest = routing.Value.MaxCallSeconds;
+        if (abandoned == 0)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        return longest == 0
+            ? ValidateOptionsResult.Fail($"CallHistory:AbandonedAfterHours ({options.AbandonedAfterHours}) needs Routing:MaxCallSeconds above 0: with calls of any length, a live call would be closed as abandoned; set CallHistory:AbandonedAfterHours to 0 or limit calls")
+            : abandoned <= longest
+                ? ValidateOptionsResult.Fail($"CallHistory:AbandonedAfterHours ({options.AbandonedAfterHours} h) must be longer than Routing:MaxCallSeconds ({longest} s), the longest a live call lasts")
+                : ValidateOptionsResult.Success;
+    }
+}

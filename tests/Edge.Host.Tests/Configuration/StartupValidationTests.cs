@@ -11,6 +11,8 @@ public sealed class StartupValidationTests(EdgeStoresFixture stores) : IClassFix
     [InlineData("Redis:Configuration", "", "Redis:Configuration")]
     [InlineData("Http:ApiKeyCacheSeconds", "-1", "Http:ApiKeyCacheSeconds")]
     [InlineData("Http:AdminKey", "short", "Http:AdminKey")]
+    [InlineData("CallHistory:AbandonedAfterHours", "4", "longer than Routing:MaxCallSeconds")]
+    [InlineData("Routing:MaxCallSeconds", "0", "needs Routing:MaxCallSeconds above 0")]
     public void A_bad_setting_stops_start_up_naming_it(string key, string value, string named)
     {
         // The test host sometimes reports a start that failed as its own disposed service provider
