@@ -35,8 +35,7 @@ public sealed class CallHistoryOptions
     /// Hours after which a relayed call still ACTIVE is closed as abandoned (<c>CallHistory__AbandonedAfterHours</c>;
     /// 0: never): its edge stopped without ending it and did not start again with the same spool, which would have
     /// closed it. It must be longer than <c>Routing:MaxCallSeconds</c>, the longest a live call can last (the host checks
-    /// both at start). Checked hourly by
-    /// every edge.
+    /// both at start). Checked hourly by every edge.
     /// </summary>
     public int AbandonedAfterHours { get; set; } = 24;
 
