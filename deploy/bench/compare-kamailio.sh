@@ -22,6 +22,8 @@
 #   PROXIES        which proxies run (e.g. "edge" alone)     ["kamailio edge"]
 #   LOADGEN_NICE   nice of SIPp and the capture              [0]   (10: the load generators yield the cores to the proxy
 #                  and its stores, as they would from machines of their own; the same for both proxies)
+#   GC_EVENTS      1: the edge logs each GC pause (deploy/bench/gc-events), and the summary says per step how
+#                  many INVITEs slower than 2 ms were in the edge during one (deploy/bench/gc-overlap.py)  [0]
 # Output: the table on stdout and in $OUT/summary.md, which adds the edge's allocation, GC and thread-pool work per
 # step (deploy/bench/runtime.py); per step SIPp's files, the capture and the edge's /metrics before and after.
 set -euo pipefail
@@ -35,8 +37,9 @@ STOP_FAIL_PCT=${STOP_FAIL_PCT:-5}
 OUT=${OUT:-/tmp/edge-vs-kamailio-$(date +%Y%m%d-%H%M%S)}
 PROXIES=${PROXIES:-"kamailio edge"}
 LOADGEN_NICE=${LOADGEN_NICE:-0}
+GC_EVENTS=${GC_EVENTS:-0}
 runs() { [[ " $PROXIES " == *" $1 "* ]]; }
-for v in STEP_SECS HOLD_MS CAP_SECS LOADGEN_NICE; do [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }; done
+for v in STEP_SECS HOLD_MS CAP_SECS LOADGEN_NICE GC_EVENTS; do [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number" >&2; exit 2; }; done
 [ "$STEP_SECS" -ge 5 ] && [ "$STEP_SECS" -le 60 ] || { echo "STEP_SECS must be 5..60" >&2; exit 2; }
 [ "$LOADGEN_NICE" -le 19 ] || { echo "LOADGEN_NICE must be 0..19" >&2; exit 2; }
 mkdir -p "$OUT"
@@ -90,6 +93,13 @@ EDGE_PORT=$(free_port); HTTP_PORT=$(free_port); PBX_FREE=$(free_port); PG_PORT=$
 log "starting the edge (deploy/local/start.sh: publish, PostgreSQL, Redis, demo project) -> $OUT/edge.out"
 # Benchmark settings: one source sends every INVITE, so the per-source flood limit (2000/s by default) is lifted;
 # a short drain so the run ends quickly. Everything else is the product's default.
+GC_HOOK=()
+if [ "$GC_EVENTS" = 1 ]; then
+  dotnet build -c Release "$HERE/gc-events" -o "$OUT/gc-events" -nologo -v q >/dev/null || { echo "could not build deploy/bench/gc-events" >&2; exit 1; }
+  mkdir -p "$OUT/gc-logs"
+  GC_HOOK=(DOTNET_STARTUP_HOOKS="$OUT/gc-events/gc-events.dll" GC_EVENTS_DIR="$OUT/gc-logs")
+fi
+env "${GC_HOOK[@]}" \
 EDGE_SIP_UDP=127.0.0.1:$EDGE_PORT EDGE_SIP_TCP=127.0.0.1:$EDGE_PORT EDGE_HTTP_URLS=http://127.0.0.1:$HTTP_PORT \
 EDGE_PG_PORT=$PG_PORT EDGE_REDIS_PORT=$REDIS_PORT EDGE_DEMO_TARGET=sip:demo@127.0.0.1:$PBX_FREE \
 Routing__InvitesPerSecondPerSource=1000000 Routing__DrainTimeoutSeconds=2 \
@@ -257,6 +267,13 @@ KAM_MAX=$(best kamailio); EDGE_MAX=$(best edge)
   echo "max calls/s with < 0.1 % failed (and >= 95 % of the step's target reached): edge $EDGE_MAX, kamailio $KAM_MAX;" \
     "edge/kamailio = $(awk -v e="$EDGE_MAX" -v k="$KAM_MAX" 'BEGIN { if (k > 0) printf "%.2f", e / k; else print "-" }')"
   if runs edge; then echo; echo "the edge's runtime per step (deploy/bench/runtime.py):"; echo; python3 "$HERE/runtime.py" "$OUT"; fi
+  if runs edge && [ "$GC_EVENTS" = 1 ]; then
+    echo; echo "INVITEs slower than 2 ms during the edge's GC pauses (deploy/bench/gc-overlap.py):"
+    for dir in "$OUT"/edge-*; do
+      [ -s "$dir/invites.txt" ] && [ -f "$OUT/gc-logs/gc-$EDGE_PID.log" ] || continue
+      echo; echo "$(basename "$dir"):"; python3 "$HERE/gc-overlap.py" "$dir/invites.txt" "$EDGE_PORT" "$OUT/gc-logs/gc-$EDGE_PID.log" || true
+    done
+  fi
   echo
   echo "$(cat "$OUT/env.txt" | tr '\n' ';')"
   echo "files: $OUT"
