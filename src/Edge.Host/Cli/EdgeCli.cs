@@ -12,7 +12,9 @@ namespace Calltracking.Edge.Host.Cli;
 /// </summary>
 public static class EdgeCli
 {
-    private static readonly string[] Commands = ["migrate", "project", "key", "demo", "simulate"];
+    // The help and version options answer here too: without them the executable would start the service, which is
+    // what running it without a command does (any other arguments are configuration, e.g. --Http:Urls=...).
+    private static readonly string[] Commands = ["migrate", "project", "key", "demo", "simulate", "--help", "-h", "-?", "--version"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
 
@@ -95,6 +97,12 @@ public static class EdgeCli
         seed.SetAction((parse, token) => WithServicesAsync(error, async services =>
         {
             var projectId = parse.GetValue(demoProject);
+            if (!await services.GetRequiredService<ProjectStore>().ExistsAsync(projectId, token))
+            {
+                await error.WriteLineAsync($"--project: project {projectId} does not exist");
+                return 3;
+            }
+
             var catalogue = services.GetRequiredService<NumberPool.Catalogue.CatalogueStore>();
             var existing = await catalogue.ListScriptsAsync(projectId, false, token);
             if (existing.Count == 0)

@@ -70,6 +70,27 @@ public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
         Assert.Contains(named, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task Help_is_answered_by_the_command_line_not_by_starting_the_service(string option)
+    {
+        Assert.True(EdgeCli.IsCommand([option]));
+        Assert.False(EdgeCli.IsCommand(["--Http:Urls=http://127.0.0.1:8081"]));
+        var (exit, output, _) = await RunAsync(option);
+        Assert.Equal(0, exit);
+        Assert.Contains("run without a command to start the service", output, StringComparison.Ordinal);
+        Assert.Contains("simulate", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_seed_for_a_project_that_does_not_exist_names_it()
+    {
+        var (exit, _, error) = await RunAsync("demo", "seed", "--project", "987654321");
+        Assert.Equal(3, exit);
+        Assert.Contains("--project: project 987654321 does not exist", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Demo_seed_creates_one_script_with_three_numbers_once()
     {
