@@ -16,7 +16,13 @@ public static class EdgeCli
     // what running it without a command does (any other arguments are configuration, e.g. --Http:Urls=...).
     private static readonly string[] Commands = ["migrate", "project", "key", "demo", "simulate", "--help", "-h", "-?", "--version"];
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.Ordinal);
+    /// <summary>
+    /// True when the arguments are for the command line, not the service: a known command or help, or a first word that
+    /// is not configuration (<c>--key=value</c>, <c>/key=value</c>, <c>key=value</c>), so a mistyped command is refused
+    /// by name instead of starting the service.
+    /// </summary>
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && (Commands.Contains(args[0], StringComparer.Ordinal) || (args[0].Length > 0 && args[0][0] is not ('-' or '/') && !args[0].Contains('=', StringComparison.Ordinal)));
 
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {

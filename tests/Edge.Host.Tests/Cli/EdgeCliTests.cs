@@ -84,6 +84,19 @@ public sealed class EdgeCliTests(EdgeStoresFixture stores) : IClassFixture<EdgeS
     }
 
     [Fact]
+    public async Task A_mistyped_command_is_refused_by_name_and_configuration_still_starts_the_service()
+    {
+        Assert.True(EdgeCli.IsCommand(["migrte"]));
+        var (exit, _, error) = await RunAsync("migrte");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("migrte", error, StringComparison.Ordinal);
+        foreach (var configuration in new[] { "--Http:Urls=http://127.0.0.1:8081", "/Http:Urls=http://127.0.0.1:8081", "Http:Urls=http://127.0.0.1:8081", "--Http:Urls" })
+        {
+            Assert.False(EdgeCli.IsCommand([configuration, "http://127.0.0.1:8081"]));
+        }
+    }
+
+    [Fact]
     public async Task Demo_seed_for_a_project_that_does_not_exist_names_it()
     {
         var (exit, _, error) = await RunAsync("demo", "seed", "--project", "987654321");
