@@ -103,7 +103,8 @@ public static class EdgeCli
         seed.SetAction((parse, token) => WithServicesAsync(error, async services =>
         {
             var projectId = parse.GetValue(demoProject);
-            if (!await services.GetRequiredService<ProjectStore>().ExistsAsync(projectId, token))
+            // The same check the site endpoints make before they write for a project.
+            if (!await new NumberPool.Visits.VisitStore(services.GetRequiredService<Npgsql.NpgsqlDataSource>()).ProjectExistsAsync(projectId, token))
             {
                 await error.WriteLineAsync($"--project: project {projectId} does not exist");
                 return 3;

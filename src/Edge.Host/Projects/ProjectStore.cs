@@ -36,13 +36,6 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
         return rows.AsList();
     }
 
-    public async Task<bool> ExistsAsync(long projectId, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM projects WHERE id = @projectId)", new { projectId }, cancellationToken: cancellationToken));
-    }
-
     /// <summary>Issues another key for an existing project; null when the project does not exist.</summary>
     public async Task<string?> IssueKeyAsync(long projectId, CancellationToken cancellationToken)
     {
