@@ -201,7 +201,8 @@ public sealed partial class WebhookDispatcher : BackgroundService
     {
         var (ok, error) = await DeliverAsync(connection, item, cancellationToken);
         var attempts = item.Attempts + 1;
-        var giveUp = time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc) > TimeSpan.FromHours(options.GiveUpAfterHours);
+        var now = time.GetUtcNow();
+        var giveUp = now.UtcDateTime - DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc) > TimeSpan.FromHours(options.GiveUpAfterHours);
         var delay = TimeSpan.FromSeconds(Math.Min(options.RetryMaxSeconds, options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 20))));
         var state = ok ? "delivered" : giveUp ? "failed" : "pending";
         deliveries.Add(1, new KeyValuePair<string, object?>("event", item.Event), new KeyValuePair<string, object?>("result", ok ? "ok" : giveUp ? "failed" : "retry"));
@@ -213,7 +214,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
                     next_attempt_at = @next, delivered_at = CASE WHEN @ok THEN @now ELSE NULL END WHERE id = @Id;
                 UPDATE calls SET webhook_state = @state WHERE id = @CallId
                 """,
-                new { state, attempts, error, ok, item.Id, item.CallId, now = time.GetUtcNow().UtcDateTime, next = (time.GetUtcNow() + delay).UtcDateTime },
+                new { state, attempts, error, ok, item.Id, item.CallId, now = now.UtcDateTime, next = (now + delay).UtcDateTime },
                 transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
         }
@@ -237,7 +238,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         payload["event"] = item.Event == "start" ? "call_start" : "call_end";
         payload["project"] = item.ProjectId;
         var body = Encoding.UTF8.GetBytes(payload.ToJsonString(ApiJson.Options));
-        var secret = await SecretAsync(connection, null, item.ProjectId, cancellationToken);
+        var secret = await SecretAsync(connection, item.ProjectId, cancellationToken);
         var url = item.Url.Contains("://", StringComparison.Ordinal) ? item.Url : "http://" + item.Url;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
@@ -264,16 +265,27 @@ public sealed partial class WebhookDispatcher : BackgroundService
         }
     }
 
-    /// <summary>The project's webhook secret (created on first use; shown by the settings API).</summary>
-    public static async Task<string> SecretAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long projectId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The project's webhook secret (created on first use; shown by the settings API). Read first, so a delivery does not
+    /// rewrite the project's row once the secret exists; the update that makes it keeps whichever secret a concurrent
+    /// first use stored.
+    /// </summary>
+    public static async Task<string> SecretAsync(NpgsqlConnection connection, long projectId, CancellationToken cancellationToken)
     {
+        var existing = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT settings->>'webhook_secret' FROM projects WHERE id = @projectId", new { projectId }, cancellationToken: cancellationToken));
+        if (existing is not null)
+        {
+            return existing;
+        }
+
         var candidate = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             """
             UPDATE projects SET settings = CASE WHEN settings ? 'webhook_secret' THEN settings ELSE settings || jsonb_build_object('webhook_secret', @candidate) END
             WHERE id = @projectId RETURNING settings->>'webhook_secret'
             """,
-            new { projectId, candidate }, transaction, cancellationToken: cancellationToken)) ?? candidate;
+            new { projectId, candidate }, cancellationToken: cancellationToken)) ?? candidate;
     }
 
     public override void Dispose()
