@@ -10,16 +10,16 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "call-list")
         {
-            await CallListBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+            await CallListBenchmark.RunAsync(IntArg(args, 1, 1_000_000));
             return;
         }
 
         if (args.Length > 0 && args[0] == "call-batches")
         {
             await CallBatchBenchmark.RunAsync(
-                args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40,
-                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 46,
-                args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 204);
+                IntArg(args, 1, 40),
+                IntArg(args, 2, 46),
+                IntArg(args, 3, 204));
             return;
         }
 
@@ -31,46 +31,50 @@ internal static class Program
 
         if (args.Length > 0 && args[0] == "lease")
         {
-            await Leases.LeaseBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10);
+            await Leases.LeaseBenchmark.RunAsync(IntArg(args, 1, 10));
             return;
         }
 
         if (args.Length > 0 && args[0] == "encode")
         {
-            Media.EncodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 600);
+            Media.EncodeBenchmark.Run(IntArg(args, 1, 600));
             return;
         }
 
         if (args.Length > 0 && args[0] == "xls")
         {
-            await XlsExportBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000);
+            await XlsExportBenchmark.RunAsync(IntArg(args, 1, 200_000));
             return;
         }
 
         if (args.Length > 0 && args[0] == "transactions")
         {
-            await Sip.TransactionLoadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
+            await Sip.TransactionLoadBenchmark.RunAsync(IntArg(args, 1, 100_000));
             return;
         }
 
         if (args.Length > 0 && args[0] == "gc-survivors")
         {
-            Runtime.GcSurvivorsBenchmark.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10);
+            Runtime.GcSurvivorsBenchmark.Run(IntArg(args, 1, 10));
             return;
         }
 
         if (args.Length > 2 && args[0] == "gc-survivors-case")
         {
-            Runtime.GcSurvivorsBenchmark.RunCase(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+            Runtime.GcSurvivorsBenchmark.RunCase(IntArg(args, 1), IntArg(args, 2));
             return;
         }
 
         if (args.Length > 1 && args[0] == "heap")
         {
-            Environment.ExitCode = Runtime.HeapWalk.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40);
+            Environment.ExitCode = Runtime.HeapWalk.Run(IntArg(args, 1), IntArg(args, 2, 40));
             return;
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
+
+    /// <summary>The command's whole-number argument at <paramref name="index"/>, or <paramref name="fallback"/> when it is not given (none: required).</summary>
+    private static int IntArg(string[] args, int index, int? fallback = null) =>
+        args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : fallback ?? throw new ArgumentException($"argument {index} is required");
 }
