@@ -55,8 +55,10 @@ public sealed partial class PoolRouteResolver(
 
         lookups.Add(1, new KeyValuePair<string, object?>("status", "found"));
         var caller = query.Caller;
-        if (caller is not null && PhoneNumber.TryNormalize(caller, !route.Settings.NoNormalizeCaller, out var normalizedCaller, out _))
+        if (caller is not null && PhoneNumber.TryNormalize(caller, !route.Settings.NoNormalizeCaller, out var normalizedCaller, out _)
+            && !string.Equals(caller, normalizedCaller, StringComparison.Ordinal))
         {
+            // Only a caller that normalising changed gets a second string: the call keeps both for as long as it lasts.
             caller = normalizedCaller;
         }
 
@@ -82,7 +84,9 @@ public sealed partial class PoolRouteResolver(
             ProjectId = script.ProjectId,
             ScriptId = script.Id,
             PhoneId = route.Phone.Id,
-            DialedNumber = query.DialedNumber,
+            // The catalogue's copy of the number (the same digits) instead of the one parsed from this INVITE, so a
+            // call in progress holds no string of its own for it.
+            DialedNumber = string.Equals(route.Phone.Phone, query.DialedNumber, StringComparison.Ordinal) ? route.Phone.Phone : query.DialedNumber,
             Caller = caller,
             Redirect = script.RedirectType switch { "sip" => RedirectType.Sip, "sip_trunk" => RedirectType.SipTrunk, _ => RedirectType.Phone },
             RedirectValue = script.RedirectValue,

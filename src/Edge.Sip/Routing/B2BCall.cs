@@ -27,10 +27,11 @@ internal sealed class B2BCall : IClientTransactionUser
     private readonly CallRouter router;
     private readonly SipStack stack;
     private readonly Lock gate = new();
-    private readonly Queue<CallTarget> remainingTargets;
+    // The targets in the order to try, often the same list for every call of a script (CallTargets), and the next one's index.
+    private readonly IReadOnlyList<CallTarget> targets;
+    private int nextTarget;
     private readonly long startedTimestamp;
     private ClientTransaction? calleeInvite;
-    private string calleeBranch = string.Empty;
     private CallTarget? currentTarget;
     private ITimer? ringTimer;
 
@@ -52,10 +53,9 @@ internal sealed class B2BCall : IClientTransactionUser
     private System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser>? awaitingAck;
     private byte[]? ackToCallee;
 
-    // The callee leg's From (as on its INVITE) and To (with the target's tag once answered), made once per call
-    // instead of once per request on that leg.
+    // The callee leg's From as on its INVITE, made once per call instead of once per request on that leg. Its To is
+    // written per request (an answered call sends two: the ACK and the BYE) rather than kept for the call's length.
     private string? calleeFrom;
-    private string? calleeTo;
     private long calleeCseq = 1;
     private long carrierCseq;
     private bool ringing;
@@ -63,7 +63,7 @@ internal sealed class B2BCall : IClientTransactionUser
     private long ringingTicks;
     private long answeredTicks;
 
-    public B2BCall(CallRouter router, SipStack stack, ServerTransaction invite, RouteDecision route, IEnumerable<CallTarget> targets, string? callerRaw)
+    public B2BCall(CallRouter router, SipStack stack, ServerTransaction invite, RouteDecision route, IReadOnlyList<CallTarget> targets, string? callerRaw)
     {
         this.router = router;
         this.stack = stack;
@@ -71,13 +71,13 @@ internal sealed class B2BCall : IClientTransactionUser
         inviteCseq = invite.Request.CSeq;
         Route = route;
         CallerRaw = callerRaw;
-        remainingTargets = new Queue<CallTarget>(targets);
+        this.targets = targets;
         CarrierToTag = SipStack.NewTag();
         CalleeCallId = SipStack.NewCallId();
         CalleeFromTag = SipStack.NewTag();
         CarrierCallId = invite.Request.CallId;
-        CarrierKey = CallRouter.DialogKey(CarrierCallId, CarrierToTag);
-        CalleeKey = CallRouter.DialogKey(CalleeCallId, CalleeFromTag);
+        CarrierKey = new DialogId(CarrierCallId, CarrierToTag);
+        CalleeKey = new DialogId(CalleeCallId, CalleeFromTag);
         startedTimestamp = stack.Time.GetTimestamp();
         StartedAt = stack.Time.GetUtcNow();
         carrierCseq = Random.Shared.Next(1, 10_000);
@@ -124,9 +124,9 @@ internal sealed class B2BCall : IClientTransactionUser
 
     public string CarrierCallId { get; }
 
-    public string CarrierKey { get; }
+    public DialogId CarrierKey { get; }
 
-    public string CalleeKey { get; }
+    public DialogId CalleeKey { get; }
 
     public SipEndPoint CalleeDestination => currentTarget?.Destination ?? default;
 
@@ -148,7 +148,7 @@ internal sealed class B2BCall : IClientTransactionUser
                 return;
             }
 
-            target = remainingTargets.Count > 0 ? remainingTargets.Dequeue() : null;
+            target = nextTarget < targets.Count ? targets[nextTarget++] : null;
             currentTarget = target ?? currentTarget;
         }
 
@@ -158,8 +158,7 @@ internal sealed class B2BCall : IClientTransactionUser
             return;
         }
 
-        calleeBranch = SipStack.NewBranch();
-        var request = BuildCalleeInvite(target, calleeBranch);
+        var request = BuildCalleeInvite(target, SipStack.NewBranch());
         await stack.SendRequestAsync(request, target.Destination, this, created: t => calleeInvite = t);
         router.Metrics.Forwarded(stack.Time.GetElapsedTime(startedTimestamp), Route.Redirect);
     }
@@ -351,7 +350,6 @@ internal sealed class B2BCall : IClientTransactionUser
         }
 
         CalleeToTag = response.To?.Tag;
-        calleeTo = null;
         CalleeRemoteTarget = response.FirstAddressUriText(SipHeaderNames.Contact) ?? currentTarget!.RequestUri.ToString();
         router.Register(this, callee: true);
         var ack = ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
@@ -597,7 +595,7 @@ internal sealed class B2BCall : IClientTransactionUser
             .Add(SipHeaderNames.Via, stack.LocalVia(currentTarget!.Destination.Transport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
             .Add(SipHeaderNames.From, calleeFrom!)
-            .Add(SipHeaderNames.To, calleeTo ??= $"<{currentTarget.ToUri}>" + (CalleeToTag is null ? string.Empty : $";tag={CalleeToTag}"))
+            .Add(SipHeaderNames.To, CalleeToTag is null ? $"<{currentTarget.ToUri}>" : $"<{currentTarget.ToUri}>;tag={CalleeToTag}")
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
 

@@ -32,8 +32,8 @@ public sealed partial class CallRouter : ISipRequestHandler
     private readonly OptionsResponder optionsResponder = new();
     // Dialogs by Call-ID and local tag. An ended call leaves its keys with no call for 64·T1, so late in-dialog
     // requests still get their answer; nothing of the call is kept for that.
-    private readonly ConcurrentDictionary<string, B2BCall> dialogs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, B2BCall>.AlternateLookup<ReadOnlySpan<char>> dialogLookup;
+    private readonly ConcurrentDictionary<DialogId, B2BCall> dialogs = new(DialogIdComparer.Instance);
+    private readonly ConcurrentDictionary<DialogId, B2BCall>.AlternateLookup<ReadOnlySpan<char>> dialogLookup;
     private readonly LingerTable endedDialogs;
     private readonly ConcurrentDictionary<Guid, B2BCall> calls = new();
     private readonly ILogger<CallRouter> logger;
@@ -105,9 +105,6 @@ public sealed partial class CallRouter : ISipRequestHandler
 
     internal static string DialogKey(string callId, string? localTag) => string.Concat(callId, "|", localTag);
 
-    /// <summary>Room for a dialog key written in place (Call-ID, '|', tag).</summary>
-    private const int DialogKeyRoom = 512;
-
     /// <summary>
     /// <see cref="DialogKey"/> of an in-dialog request written in place from its Call-ID and To tag bytes; false when
     /// its To is not plain or the key does not fit (the caller builds it), with <paramref name="tagged"/> false when
@@ -165,7 +162,7 @@ public sealed partial class CallRouter : ISipRequestHandler
     public void OnRequest(ServerTransaction transaction)
     {
         var request = transaction.Request;
-        Span<char> buffer = stackalloc char[DialogKeyRoom];
+        Span<char> buffer = stackalloc char[DialogId.Room];
         var key = DialogKeyOf(request, buffer, out var tagged);
         if (tagged)
         {
@@ -181,7 +178,7 @@ public sealed partial class CallRouter : ISipRequestHandler
 
             if (call is not null)
             {
-                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: key.SequenceEqual(call.CarrierKey)), request.Method);
+                Observe(call.OnInDialogRequestAsync(transaction, fromCarrier: call.CarrierKey.Matches(key)), request.Method);
                 return;
             }
 
@@ -351,24 +348,26 @@ public sealed partial class CallRouter : ISipRequestHandler
     }
 
     /// <summary>An ended call's dialog key stays for 64·T1 without the call (if the key is still the call's).</summary>
-    private void LetLinger(string key, B2BCall call)
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is written before it is read
+    private void LetLinger(DialogId key, B2BCall call)
     {
         // In the ended table before out of the live one, so a request in between finds one of them.
         if (dialogs.TryGetValue(key, out var current) && current == call)
         {
-            endedDialogs.Add(key, stack.Timers.Timeout64);
-            dialogs.TryRemove(new KeyValuePair<string, B2BCall>(key, call));
+            Span<char> buffer = stackalloc char[DialogId.Room];
+            endedDialogs.Add(key.Length <= DialogId.Room ? key.WriteTo(buffer) : key.ToString(), stack.Timers.Timeout64);
+            dialogs.TryRemove(new KeyValuePair<DialogId, B2BCall>(key, call));
         }
     }
 
     [System.Runtime.CompilerServices.SkipLocalsInit] // the key buffer is written before it is read
     public void OnAck(SipMessage ack, SipEndPoint source)
     {
-        Span<char> buffer = stackalloc char[DialogKeyRoom];
+        Span<char> buffer = stackalloc char[DialogId.Room];
         var key = DialogKeyOf(ack, buffer, out var tagged);
         if (tagged && dialogLookup.TryGetValue(key, out var call))
         {
-            call.OnAck(fromCarrier: key.SequenceEqual(call.CarrierKey), ack);
+            call.OnAck(fromCarrier: call.CarrierKey.Matches(key), ack);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using Calltracking.Edge.Sip.Messages;
@@ -15,6 +16,15 @@ namespace Calltracking.Edge.Sip.Routing;
 /// </summary>
 public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResolver resolver, IRegistrationStore registrations, TimeProvider time)
 {
+    /// <summary>How many lists of literal targets are kept; past it the memory starts over.</summary>
+    internal const int LiteralListsKept = 10_000;
+
+    // Targets that need no DNS (IP literals: a script's URI, the gateways) are the same for every call of a script, so
+    // they are made once and shared: a call in progress then holds no URI, strings or endpoint of its own, ~400 bytes
+    // a call that every young collection had to copy (docs/sip.md). Names are resolved per call, as their records may
+    // change; sip_trunk contacts are read per call, as registrations change.
+    private readonly ConcurrentDictionary<(RedirectType Redirect, string Value), CallTarget[]> literalLists = new();
+
     public async Task<IReadOnlyList<CallTarget>> ResolveAsync(RouteDecision route, CancellationToken cancellationToken)
     {
         switch (route.Redirect)
@@ -22,7 +32,13 @@ public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResol
             case RedirectType.Phone:
             {
                 var number = route.Settings.NumberMap.TryGetValue(route.RedirectValue, out var mapped) ? mapped : route.RedirectValue;
+                if (literalLists.TryGetValue((RedirectType.Phone, number), out var known))
+                {
+                    return known;
+                }
+
                 var targets = new List<CallTarget>();
+                var literal = true;
                 foreach (var gateway in options.Value.OutboundGateways)
                 {
                     if (!GatewayAddress.TryParse(gateway, out var address))
@@ -30,6 +46,7 @@ public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResol
                         continue;
                     }
 
+                    literal &= SipTargetResolver.IsLiteral(address.Host);
                     var uri = new SipUri { Scheme = "sip", User = number, Host = address.Host, Port = address.Port };
                     foreach (var resolved in await resolver.ResolveAsync(address.Host, address.Port, address.Transport, secure: false, cancellationToken))
                     {
@@ -37,11 +54,16 @@ public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResol
                     }
                 }
 
-                return targets;
+                return literal ? Remember((RedirectType.Phone, number), [.. targets]) : targets;
             }
 
             case RedirectType.Sip:
             {
+                if (literalLists.TryGetValue((RedirectType.Sip, route.RedirectValue), out var known))
+                {
+                    return known;
+                }
+
                 var uri = SipUri.Parse(route.RedirectValue, out _);
                 if (uri is null || uri.IsTel)
                 {
@@ -50,7 +72,8 @@ public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResol
 
                 var resolved = await resolver.ResolveAsync(uri.Host, uri.Port, uri.Transport, uri.IsSecure, cancellationToken);
                 var clean = uri.With();
-                return resolved.Select(r => new CallTarget(clean, clean, ToEndPoint(r))).ToList();
+                var targets = resolved.Select(r => new CallTarget(clean, clean, ToEndPoint(r))).ToArray();
+                return SipTargetResolver.IsLiteral(uri.Host) ? Remember((RedirectType.Sip, route.RedirectValue), targets) : targets;
             }
 
             case RedirectType.SipTrunk:
@@ -91,6 +114,19 @@ public sealed class CallTargets(IOptions<RoutingOptions> options, SipTargetResol
                 return [];
         }
     }
+
+    private CallTarget[] Remember((RedirectType, string) key, CallTarget[] targets)
+    {
+        if (literalLists.Count >= LiteralListsKept)
+        {
+            literalLists.Clear();
+        }
+
+        return literalLists.GetOrAdd(key, targets);
+    }
+
+    /// <summary>How many lists of literal targets are remembered (for tests).</summary>
+    internal int LiteralListCount => literalLists.Count;
 
     private static SipEndPoint ToEndPoint(ResolvedTarget target) =>
         new(target.Transport == "tcp" ? SipTransportKind.Tcp : SipTransportKind.Udp, target.EndPoint);

@@ -21,8 +21,7 @@ public sealed class SipTargetResolver(ILookupClient dns)
     {
         var chosenTransport = (transport ?? (secure ? "tcp" : "udp")).ToLowerInvariant();
         var defaultPort = secure ? 5061 : 5060;
-        var literal = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
-        if (IPAddress.TryParse(literal, out var ip))
+        if (TryParseLiteral(host, out var ip))
         {
             return [new ResolvedTarget(new IPEndPoint(ip, port ?? defaultPort), chosenTransport)];
         }
@@ -58,6 +57,12 @@ public sealed class SipTargetResolver(ILookupClient dns)
     }
 
     /// <summary>RFC 2782 ordering: ascending priority; within a priority, a weighted random order.</summary>
+    /// <summary>True when <paramref name="host"/> is an IP address (IPv6 in brackets or not), which needs no DNS.</summary>
+    public static bool IsLiteral(string host) => TryParseLiteral(host, out _);
+
+    private static bool TryParseLiteral(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address) =>
+        IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host.AsSpan(1, host.Length - 2) : host.AsSpan(), out address);
+
     internal static IEnumerable<SrvRecord> Order(IEnumerable<SrvRecord> records)
     {
         foreach (var group in records.GroupBy(r => r.Priority).OrderBy(g => g.Key))

@@ -96,9 +96,9 @@ internal sealed unsafe class LingerTable : IDisposable
     /// this one. Returns the entry's ticket for <see cref="Remove"/>, or 0 when it is not kept (disposed, or key and
     /// reply larger than a segment, which no SIP message reaches).
     /// </summary>
-    public long Add(string key, TimeSpan length, LingerRecord record, byte[]? reply)
+    public long Add(ReadOnlySpan<char> key, TimeSpan length, LingerRecord record, byte[]? reply)
     {
-        var keyBytes = MemoryMarshal.AsBytes(key.AsSpan());
+        var keyBytes = MemoryMarshal.AsBytes(key);
         var replyLength = reply?.Length ?? -1;
         if (keyBytes.Length + Math.Max(replyLength, 0) > SegmentSize || disposed)
         {
@@ -152,7 +152,7 @@ internal sealed unsafe class LingerTable : IDisposable
     }
 
     /// <summary>Keeps just the key (an ended dialog).</summary>
-    public long Add(string key, TimeSpan length) => Add(key, length, default, reply: null);
+    public long Add(ReadOnlySpan<char> key, TimeSpan length) => Add(key, length, default, reply: null);
 
     /// <summary>Finds the entry for <paramref name="key"/>; <paramref name="reply"/> is a copy of its reply when asked for and present.</summary>
     public bool TryGet(ReadOnlySpan<char> key, bool withReply, out LingerRecord record, out byte[]? reply)

@@ -61,11 +61,11 @@ internal static class HeapWalk
             var size = (long)value.Size;
             total += size;
             byType[name] = byType.TryGetValue(name, out var t) ? (t.Count + 1, t.Bytes + size) : (1, size);
-            if (value.Type?.IsString == true)
+            if (value.Type?.IsString == true || name == "System.Byte[]")
             {
                 stringsByHolder[heldBy] = stringsByHolder.TryGetValue(heldBy, out var s)
                     ? (s.Count + 1, s.Bytes + size, s.Example)
-                    : (1, size, value.AsString(60) ?? string.Empty);
+                    : (1, size, value.Type?.IsString == true ? value.AsString(60) ?? string.Empty : $"{size} bytes");
             }
         }
 
@@ -76,7 +76,7 @@ internal static class HeapWalk
             Console.WriteLine($"{bytes}\t{count}\t{name}");
         }
 
-        Console.WriteLine("bytes\tcount\tstrings held by\texample");
+        Console.WriteLine("bytes\tcount\tstrings and byte arrays held by\texample");
         foreach (var (heldBy, (count, bytes, example)) in stringsByHolder.OrderByDescending(e => e.Value.Bytes).Take(top))
         {
             Console.WriteLine($"{bytes}\t{count}\t{heldBy}\t{example}");
