@@ -19,6 +19,8 @@ public sealed class SipMessageWriter
     private Line[]? headers;
     private int count;
     private string startLine = string.Empty;
+    // A request's URI as bytes (its start line is then the method, this, and the version); empty when startLine is whole.
+    private ReadOnlyMemory<byte> requestUriBytes;
     private ReadOnlyMemory<byte> body;
 
     private SipMessageWriter(int headerCapacity, string method)
@@ -33,6 +35,10 @@ public sealed class SipMessageWriter
     /// <param name="headerCapacity">Headers expected, so the table is rented once (a forwarded INVITE has dozens, an ACK eight).</param>
     public static SipMessageWriter Request(string method, string requestUri, int headerCapacity = 10) =>
         new(headerCapacity, method) { startLine = $"{method} {requestUri} SIP/2.0" };
+
+    /// <summary>A request whose URI is UTF-8 held elsewhere (a dialog's remote target), written as it is.</summary>
+    public static SipMessageWriter Request(string method, ReadOnlyMemory<byte> requestUri, int headerCapacity = 10) =>
+        new(headerCapacity, method) { startLine = method, requestUriBytes = requestUri };
 
     public static SipMessageWriter Response(int statusCode, string reason, int headerCapacity = 10) =>
         new(headerCapacity, string.Empty) { startLine = $"SIP/2.0 {statusCode.ToString(CultureInfo.InvariantCulture)} {reason}" };
@@ -132,6 +138,9 @@ public sealed class SipMessageWriter
     public SipMessageWriter Add(string name, string value) => Append(new Line(name, value, default, null));
 
     /// <summary>A header as received: its bytes are copied unchanged.</summary>
+    /// <summary>A header whose value is UTF-8 held elsewhere, written as it is.</summary>
+    public SipMessageWriter Add(string name, ReadOnlyMemory<byte> value) => Append(new Line(name, null, value, null));
+
     public SipMessageWriter Add(SipHeader header) => Append(new Line(header.Name, null, header.RawValue, null));
 
     public SipMessageWriter Remove(string name)
@@ -176,6 +185,13 @@ public sealed class SipMessageWriter
     {
         var lines = headers ?? throw Written();
         WriteAscii(output, startLine);
+        if (!requestUriBytes.IsEmpty)
+        {
+            output.Write(" "u8);
+            output.Write(requestUriBytes.Span);
+            output.Write(" SIP/2.0"u8);
+        }
+
         WriteCrlf(output);
         foreach (var header in lines.AsSpan(0, count))
         {

@@ -35,11 +35,11 @@ internal sealed class B2BCall : IClientTransactionUser
     private CallTarget? currentTarget;
     private ITimer? ringTimer;
 
-    // The carrier's INVITE until its 2xx has gone; from then on only carrierDialog's few strings stay, so an answered
+    // The carrier's INVITE until its 2xx has gone; from then on only the dialogs' text stays, so an answered
     // call does not hold the INVITE (its datagram, parsed headers, transaction) for as long as it lasts. At 1,000
     // calls/s that was half of what each young collection had to copy (docs/sip.md).
     private ServerTransaction? invite;
-    private CarrierDialog? carrierDialog;
+    private DialogText? dialog;
 
     // The 2xx to the carrier's INVITE over UDP, retransmitted until its ACK (§13.3.1.4); every answered call has one.
     private ITimer? inviteOk;
@@ -53,8 +53,7 @@ internal sealed class B2BCall : IClientTransactionUser
     private System.Collections.Concurrent.ConcurrentDictionary<(bool FromCarrier, long CSeq), RelayUser>? awaitingAck;
     private byte[]? ackToCallee;
 
-    // The callee leg's From as on its INVITE, made once per call instead of once per request on that leg. Its To is
-    // written per request (an answered call sends two: the ACK and the BYE) rather than kept for the call's length.
+    // The callee leg's From as on its INVITE, until the call is answered; from then on it is in the dialogs' text.
     private string? calleeFrom;
     private long calleeCseq = 1;
     private long carrierCseq;
@@ -108,11 +107,6 @@ internal sealed class B2BCall : IClientTransactionUser
     public string CalleeCallId { get; }
 
     public string CalleeFromTag { get; }
-
-    public string? CalleeToTag { get; private set; }
-
-    /// <summary>The callee's remote target once answered (its 2xx's Contact, as received), where its in-dialog requests go.</summary>
-    public string? CalleeRemoteTarget { get; private set; }
 
     public CallState State { get; private set; } = CallState.Trying;
 
@@ -321,7 +315,7 @@ internal sealed class B2BCall : IClientTransactionUser
             }
 
             // Before the call is seen answered: a BYE from the target may follow its 2xx at once and needs it.
-            carrierDialog = CarrierDialog.Of(Invite, CarrierToTag);
+            dialog = AnsweredDialog(response);
             if (State == CallState.Cancelling)
             {
                 State = CallState.Ended;
@@ -349,8 +343,6 @@ internal sealed class B2BCall : IClientTransactionUser
             Interlocked.Exchange(ref ringTimer, null)?.Dispose();
         }
 
-        CalleeToTag = response.To?.Tag;
-        CalleeRemoteTarget = response.FirstAddressUriText(SipHeaderNames.Contact) ?? currentTarget!.RequestUri.ToString();
         router.Register(this, callee: true);
         var ack = ackToCallee = BuildCalleeRequest("ACK", cseq: calleeCseq).ToArray();
         calleeInvite?.Acknowledge(ack);
@@ -591,47 +583,49 @@ internal sealed class B2BCall : IClientTransactionUser
     }
 
     private SipMessageWriter BuildCalleeRequest(string method, long cseq) =>
-        SipMessageWriter.Request(method, CalleeRemoteTarget ?? currentTarget!.RequestUri.ToString())
+        SipMessageWriter.Request(method, dialog![DialogPart.CalleeTarget])
             .Add(SipHeaderNames.Via, stack.LocalVia(currentTarget!.Destination.Transport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
-            .Add(SipHeaderNames.From, calleeFrom!)
-            .Add(SipHeaderNames.To, CalleeToTag is null ? $"<{currentTarget.ToUri}>" : $"<{currentTarget.ToUri}>;tag={CalleeToTag}")
+            .Add(SipHeaderNames.From, dialog[DialogPart.CalleeFrom])
+            .Add(SipHeaderNames.To, dialog[DialogPart.CalleeTo])
             .Add(SipHeaderNames.CallId, CalleeCallId)
             .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
 
-    /// <summary>A request in the carrier's dialog (the call is answered, so <see cref="carrierDialog"/> is set).</summary>
+    /// <summary>A request in the carrier's dialog (the call is answered, so <see cref="dialog"/> is set).</summary>
     private SipMessageWriter BuildCarrierRequest(string method)
     {
-        var dialog = carrierDialog!;
+        var answered = dialog!;
         var cseq = Interlocked.Increment(ref carrierCseq);
-        return SipMessageWriter.Request(method, dialog.RemoteTarget)
-            .Add(SipHeaderNames.Via, stack.LocalVia(dialog.Transport, SipStack.NewBranch()))
+        return SipMessageWriter.Request(method, answered[DialogPart.CarrierTarget])
+            .Add(SipHeaderNames.Via, stack.LocalVia(answered.CarrierTransport, SipStack.NewBranch()))
             .Add(SipHeaderNames.MaxForwards, "70")
-            .Add(SipHeaderNames.From, dialog.From)
-            .Add(SipHeaderNames.To, dialog.To)
-            .Add(SipHeaderNames.CallId, dialog.CallId)
+            .Add(SipHeaderNames.From, answered[DialogPart.CarrierFrom])
+            .Add(SipHeaderNames.To, answered[DialogPart.CarrierTo])
+            .Add(SipHeaderNames.CallId, CarrierCallId)
             .Add(SipHeaderNames.CSeq, $"{cseq.ToString(CultureInfo.InvariantCulture)} {method}");
     }
 
     /// <summary>
-    /// What the carrier's dialog needs once the call is answered (§12.1.1): the remote target (its Contact, else its
-    /// From), our From (its To with our tag), its From as our To, the Call-ID, and where requests go.
+    /// What both dialogs need once the call is answered (§12.1.1, §12.1.2): towards the carrier, its Contact (else its
+    /// From) as the remote target, its To with our tag as our From, its From as our To; towards the callee, its 2xx's
+    /// Contact (else the target's URI), our From as on the INVITE, and the target's URI with the callee's tag as To.
     /// </summary>
-    private sealed record CarrierDialog(string RemoteTarget, string From, string To, string CallId, SipEndPoint Destination, SipTransportKind Transport)
+    private DialogText AnsweredDialog(SipMessage answer)
     {
-        public static CarrierDialog Of(ServerTransaction invite, string localTag)
-        {
-            var carrier = invite.Request;
-            var target = carrier.FirstAddressUriText(SipHeaderNames.Contact) ?? carrier.From!.Uri.ToString();
-            var fromValue = carrier.HeaderLine(SipHeaderNames.To).Value;
-            return new CarrierDialog(
-                target,
-                carrier.To!.Tag is null ? $"{fromValue};tag={localTag}" : fromValue,
-                carrier.HeaderLine(SipHeaderNames.From).Value,
-                carrier.CallId,
-                invite.ResponseTarget,
-                invite.Source.Transport);
-        }
+        var carrier = Invite.Request;
+        var target = currentTarget!;
+        var calleeTag = answer.To?.Tag;
+        var text = DialogText.Of(
+            new(carrier.FirstAddressUriText(SipHeaderNames.Contact) ?? carrier.From!.Uri.ToString()),
+            new(carrier.HeaderLine(SipHeaderNames.To).RawValue.Span, carrier.To!.Tag is null ? ";tag=" + CarrierToTag : null),
+            new(carrier.HeaderLine(SipHeaderNames.From).RawValue.Span),
+            new(answer.FirstAddressUriText(SipHeaderNames.Contact) ?? target.RequestUri.ToString()),
+            new(calleeFrom!),
+            new(calleeTag is null ? $"<{target.ToUri}>" : $"<{target.ToUri}>;tag={calleeTag}"),
+            Invite.ResponseTarget,
+            Invite.Source.Transport);
+        calleeFrom = null;
+        return text;
     }
 
     /// <summary>An in-dialog request from one side: BYE ends the call, others are relayed to the other side.</summary>
@@ -659,7 +653,7 @@ internal sealed class B2BCall : IClientTransactionUser
             }
             else
             {
-                await stack.SendRequestAsync(BuildCarrierRequest("BYE"), carrierDialog!.Destination, router.Discard);
+                await stack.SendRequestAsync(BuildCarrierRequest("BYE"), dialog!.CarrierDestination, router.Discard);
             }
 
             router.End(this, CallStatus.ANSWER, null, fromCarrier ? "caller hung up" : "callee hung up");
@@ -683,7 +677,7 @@ internal sealed class B2BCall : IClientTransactionUser
         else
         {
             relayed = BuildCarrierRequest(request.Method);
-            destination = carrierDialog!.Destination;
+            destination = dialog!.CarrierDestination;
         }
 
         relayed.Add(SipHeaderNames.Contact, $"<sip:edge@{stack.AdvertisedHostPort}>");
@@ -746,7 +740,7 @@ internal sealed class B2BCall : IClientTransactionUser
 
         StopRetransmissions();
         await SendByeToCalleeAsync();
-        await stack.SendRequestAsync(BuildCarrierRequest("BYE"), carrierDialog!.Destination, router.Discard);
+        await stack.SendRequestAsync(BuildCarrierRequest("BYE"), dialog!.CarrierDestination, router.Discard);
         router.End(this, CallStatus.ANSWER, null, reason);
     }
 

@@ -25,6 +25,28 @@ public sealed class SipMessageWriterTests
     }
 
     [Fact]
+    public void A_request_uri_and_values_given_as_bytes_are_written_as_they_are()
+    {
+        var uri = "sip:pbx@192.0.2.5:5070;transport=udp"u8.ToArray();
+        var from = "\"Кто\" <sip:79160000000@192.0.2.1>;tag=ab"u8.ToArray();
+        var bytes = SipMessageWriter.Request("BYE", uri)
+            .Add(SipHeaderNames.Via, "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx")
+            .Add(SipHeaderNames.From, from)
+            .Add(SipHeaderNames.To, "<sip:pbx@192.0.2.5>;tag=cd"u8.ToArray())
+            .Add(SipHeaderNames.CallId, "c1")
+            .Add(SipHeaderNames.CSeq, "2 BYE")
+            .ToArray();
+
+        var request = SipParser.Parse(bytes, true, out var error)!;
+        Assert.Null(error);
+        Assert.Equal("BYE", request.Method);
+        Assert.Equal("sip:pbx@192.0.2.5:5070;transport=udp", request.RequestUri!.ToString());
+        Assert.StartsWith("BYE sip:pbx@192.0.2.5:5070;transport=udp SIP/2.0\r\n", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.Equal(from, request.HeaderLine(SipHeaderNames.From).RawValue.ToArray());
+        Assert.Equal("cd", request.To!.Tag);
+    }
+
+    [Fact]
     public void Trying_carries_no_to_tag()
     {
         var response = SipParser.Parse(SipMessageWriter.ResponseTo(Invite(), 100, "Trying", "t").ToArray(), true, out _)!;
