@@ -75,8 +75,6 @@ internal sealed class B2BCall : IClientTransactionUser
         CalleeCallId = SipStack.NewCallId();
         CalleeFromTag = SipStack.NewTag();
         CarrierCallId = invite.Request.CallId;
-        CarrierKey = new DialogId(CarrierCallId, CarrierToTag);
-        CalleeKey = new DialogId(CalleeCallId, CalleeFromTag);
         startedTimestamp = stack.Time.GetTimestamp();
         StartedAt = stack.Time.GetUtcNow();
         carrierCseq = Random.Shared.Next(1, 10_000);
@@ -118,9 +116,10 @@ internal sealed class B2BCall : IClientTransactionUser
 
     public string CarrierCallId { get; }
 
-    public DialogId CarrierKey { get; }
+    // Made when asked from the strings the call holds anyway, rather than kept as two more references each.
+    public DialogId CarrierKey => new(CarrierCallId, CarrierToTag);
 
-    public DialogId CalleeKey { get; }
+    public DialogId CalleeKey => new(CalleeCallId, CalleeFromTag);
 
     public SipEndPoint CalleeDestination => currentTarget?.Destination ?? default;
 
