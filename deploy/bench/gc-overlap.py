@@ -8,6 +8,8 @@ INVITES_TXT is invites.py's output for the step (compare-kamailio.sh leaves it i
 edge's SIP port, GC_LOG the hook's gc-<pid>.log. Prints how many INVITEs took longer than the threshold (2 ms by
 default), how many of those were in the edge while a pause was (their span from INVITE in to INVITE out overlaps
 it), the pauses' share of the captured time, and the slow INVITEs' runs (consecutive ones less than 20 ms apart).
+With a log that has the promoted bytes (columns 5 and 6), also what the collections kept of the young generation per
+second and the median pause of gen0 and gen1 collections: what a pause's length follows is what survives it.
 """
 import os
 import sys
@@ -21,13 +23,17 @@ def main(invites, port, gc_log, threshold_ms=2.0):
     if not added:
         sys.exit("no INVITE pairs in " + invites)
     pauses = []
+    promoted = []  # (generation, pause s, bytes promoted out of gen0)
     with open(gc_log) as f:
         for line in f:
             fields = line.split()
             if len(fields) >= 2:
                 pauses.append((float(fields[0]), float(fields[1])))
+            if len(fields) >= 6:
+                promoted.append((float(fields[0]), int(fields[2]), float(fields[1]) - float(fields[0]), int(fields[4])))
     first, last = added[0][0], added[-1][0]
     pauses = sorted(p for p in pauses if p[1] >= first and p[0] <= last)
+    promoted = [p[1:] for p in promoted if first <= p[0] <= last]
     slow = [(t, d) for t, d in added if d * 1e3 > threshold_ms]
     overlapping = 0
     j = 0
@@ -49,6 +55,15 @@ def main(invites, port, gc_log, threshold_ms=2.0):
     print("%d pauses, %.0f ms in all (%.1f %% of the time)" % (len(pauses), paused * 1e3, 100.0 * paused / (last - first)))
     if runs:
         print("%d runs of slow INVITEs; largest %s; median %d" % (len(runs), sizes[-5:], sizes[len(sizes) // 2]))
+    if promoted:
+        def median(values):
+            values = sorted(values)
+            return values[len(values) // 2] if values else 0
+        kept = sum(p[2] for p in promoted if p[2] > 0)
+        print("promoted out of gen0: %.2f MB/s; median pause gen0 %.1f ms (%d), gen1 %.1f ms (%d)" % (
+            kept / 1e6 / (last - first),
+            median([p[1] * 1e3 for p in promoted if p[0] == 0]), sum(1 for p in promoted if p[0] == 0),
+            median([p[1] * 1e3 for p in promoted if p[0] == 1]), sum(1 for p in promoted if p[0] == 1)))
 
 
 if __name__ == "__main__":
