@@ -67,7 +67,7 @@ internal static class Program
 
         if (args.Length > 1 && args[0] == "heap")
         {
-            Environment.ExitCode = Runtime.HeapWalk.Run(IntArg(args, 1), IntArg(args, 2, 40));
+            Environment.ExitCode = Runtime.HeapWalk.Run(IntArg(args, 1), IntArg(args, 2, 40), args.Length > 3 ? args[3] : null);
             return;
         }
 

@@ -305,7 +305,16 @@ public sealed class CatalogueStore(NpgsqlDataSource dataSource)
             });
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            // The pooled connection's reader keeps its last command, and through it this batch, until the connection is
+            // used again: emptied, the batch no longer holds the parameter arrays there.
+            batch.BatchCommands.Clear();
+        }
     }
 
     /// <summary>The scripts' calls and exclusively attributed calls in the 7 days before <paramref name="now"/>, in one query; scripts without calls are absent.</summary>

@@ -6,11 +6,13 @@ namespace Calltracking.Edge.Benchmarks.Runtime;
 /// What a running edge keeps alive, by type, and which fields hold its strings: attaches to the process (suspending it
 /// for the walk; run it as a user allowed to ptrace the edge), marks what is reachable from the roots and sums the
 /// reachable objects' sizes. <c>dotnet-gcdump</c> counts objects but does not say who holds a string; this does, so
-/// the per-call share of each field can be read off at a known number of calls in progress.
+/// the per-call share of each field can be read off at a known number of calls in progress. A second table has only
+/// the objects still in gen0 or gen1: what the young collections would copy, as opposed to what lives in gen2 or on the
+/// pinned and large heaps.
 /// </summary>
 internal static class HeapWalk
 {
-    public static int Run(int pid, int top)
+    public static int Run(int pid, int top, string? holdersOf)
     {
         using var target = DataTarget.AttachToProcess(pid, suspend: true);
         var clr = target.ClrVersions[0];
@@ -47,6 +49,9 @@ internal static class HeapWalk
         }
 
         var byType = new Dictionary<string, (long Count, long Bytes)>();
+        // What the next young collections would copy: the reachable objects still in gen0 or gen1.
+        var youngByType = new Dictionary<string, (long Count, long Bytes)>();
+        long young = 0;
         var stringsByHolder = new Dictionary<string, (long Count, long Bytes, string Example)>();
         long total = 0;
         foreach (var (address, heldBy) in holder)
@@ -61,11 +66,17 @@ internal static class HeapWalk
             var size = (long)value.Size;
             total += size;
             byType[name] = byType.TryGetValue(name, out var t) ? (t.Count + 1, t.Bytes + size) : (1, size);
-            if (value.Type?.IsString == true || name == "System.Byte[]")
+            if (heap.GetSegmentByAddress(address)?.GetGeneration(address) is Generation.Generation0 or Generation.Generation1)
+            {
+                young += size;
+                youngByType[name] = youngByType.TryGetValue(name, out var y) ? (y.Count + 1, y.Bytes + size) : (1, size);
+            }
+
+            if (value.Type?.IsString == true || name == "System.Byte[]" || name == holdersOf)
             {
                 stringsByHolder[heldBy] = stringsByHolder.TryGetValue(heldBy, out var s)
                     ? (s.Count + 1, s.Bytes + size, s.Example)
-                    : (1, size, value.Type?.IsString == true ? value.AsString(60) ?? string.Empty : $"{size} bytes");
+                    : (1, size, value.Type?.IsString == true ? value.AsString(60) ?? string.Empty : $"{name}, {size} bytes");
             }
         }
 
@@ -76,10 +87,26 @@ internal static class HeapWalk
             Console.WriteLine($"{bytes}\t{count}\t{name}");
         }
 
-        Console.WriteLine("bytes\tcount\tstrings and byte arrays held by\texample");
+        Console.WriteLine($"of which young (gen0 and gen1, what young collections copy): {young} bytes");
+        Console.WriteLine("bytes\tcount\ttype");
+        foreach (var (name, (count, bytes)) in youngByType.OrderByDescending(e => e.Value.Bytes).Take(top))
+        {
+            Console.WriteLine($"{bytes}\t{count}\t{name}");
+        }
+
+        Console.WriteLine($"bytes\tcount\tstrings, byte arrays{(holdersOf is null ? string.Empty : " and " + holdersOf)} held by\texample");
         foreach (var (heldBy, (count, bytes, example)) in stringsByHolder.OrderByDescending(e => e.Value.Bytes).Take(top))
         {
             Console.WriteLine($"{bytes}\t{count}\t{heldBy}\t{example}");
+        }
+
+        if (holdersOf is not null)
+        {
+            Console.WriteLine($"bytes\tcount\t{holdersOf} held by");
+            foreach (var (heldBy, (count, bytes, _)) in stringsByHolder.Where(e => e.Value.Example.StartsWith(holdersOf + ",", StringComparison.Ordinal)).OrderByDescending(e => e.Value.Bytes))
+            {
+                Console.WriteLine($"{bytes}\t{count}\t{heldBy}");
+            }
         }
 
         return 0;
