@@ -25,7 +25,7 @@
 #   GC_EVENTS      1: the edge logs each GC pause (deploy/bench/gc-events), and the summary says per step how
 #                  many INVITEs slower than 2 ms were in the edge during one (deploy/bench/gc-overlap.py)  [0]
 # Output: the table on stdout and in $OUT/summary.md, which adds the edge's allocation, GC and thread-pool work per
-# step (deploy/bench/runtime.py); per step SIPp's files, the capture and the edge's /metrics before and after.
+# step (deploy/bench/runtime.py) and the steal over the run; per step SIPp's files, the capture and the edge's /metrics before and after.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -172,6 +172,11 @@ EOF
 { echo "kernel $(uname -r), $NCPU cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; { sipp -v 2>&1 || true; } | grep -m1 SIPp || true
   kamailio -v | head -n 1; dotnet --version; echo "rates [$RATES] step ${STEP_SECS}s hold ${HOLD_MS}ms capture ${CAP_SECS}s load generators at nice $LOADGEN_NICE"; } > "$OUT/env.txt"
 
+# The hypervisor's share of the CPU (steal) over the run: on a shared host it can take a tenth of the cores, and then
+# neither proxy's figures compare with another run's.
+cpu_times() { awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat; }
+read -r CPU_TOTAL0 CPU_STEAL0 < <(cpu_times)
+
 # ---- one step: run-profile.sh "calls" at RATE through one proxy ----
 SUMMARY=$OUT/steps.txt
 : > "$SUMMARY"
@@ -275,6 +280,9 @@ KAM_MAX=$(best kamailio); EDGE_MAX=$(best edge)
     done
   fi
   echo
+  read -r CPU_TOTAL1 CPU_STEAL1 < <(cpu_times)
+  echo "steal (the hypervisor's share of the CPU) over the run: $(awk -v t=$((CPU_TOTAL1 - CPU_TOTAL0)) -v s=$((CPU_STEAL1 - CPU_STEAL0)) \
+    'BEGIN { printf "%.1f %%", (t > 0 ? 100 * s / t : 0) }') (about 1 % on this host when it is quiet; runs with several times that do not compare with others)"
   echo "$(cat "$OUT/env.txt" | tr '\n' ';')"
   echo "files: $OUT"
 } > "$OUT/summary.md"
