@@ -635,9 +635,17 @@ internal sealed class B2BCall : IClientTransactionUser
         if (request.Method == "BYE")
         {
             await transaction.RespondAsync(200, "OK", localTag);
+            // A BYE in the carrier's early dialog (it knows our tag from the 180) hangs up before the answer (§15): the
+            // INVITE gets 487 and the target a CANCEL, as for the carrier's CANCEL.
+            if (fromCarrier && await EndUnansweredAsync(487, "Request Terminated", reasonHeader: false, CallOutcome.CallerCancelled, "caller hung up before the answer"))
+            {
+                return;
+            }
+
             lock (gate)
             {
-                if (State == CallState.Ended)
+                // Not answered: already being ended (cancelled, failed, timed out), which ends both legs.
+                if (State != CallState.Answered)
                 {
                     return;
                 }

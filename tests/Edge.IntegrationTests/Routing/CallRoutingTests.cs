@@ -103,6 +103,24 @@ public sealed class CallRoutingTests(EdgeStoresFixture stores) : IClassFixture<E
     }
 
     [Fact]
+    public async Task A_carrier_bye_before_the_answer_cancels_the_pbx_leg()
+    {
+        var pbxPort = FreePort.Udp();
+        using var edge = await StartEdgeAsync("127.0.0.1/32", pbxPort);
+        var number = NewNumber();
+        await edge.ApiAsync("project/calltracking/script/create", string.Concat("{\"name\": \"early bye\", \"replaceable_numbers\": [\"", number, "\"], \"options\": {\"redirect\": {\"type\": \"phone\", \"value\": \"74990000002\"}}}"));
+
+        using var pbx = Sipp.Start(Scenarios.PbxRingingUntilCancel, remote: null, port: pbxPort);
+        using var carrier = Sipp.Start(Scenarios.CarrierByeBeforeAnswer, edge.SipAddress, keys: Call(number));
+
+        await AssertSucceededAsync(carrier, "carrier");
+        await AssertSucceededAsync(pbx, "PBX");
+        var record = await edge.CallAsync(c => c.GetProperty("status").GetString() != "ACTIVE");
+        Assert.Equal("CANCEL", record.GetProperty("status").GetString());
+        Assert.Equal(0, record.GetProperty("answer_duration").GetInt32());
+    }
+
+    [Fact]
     public async Task An_overloaded_gateway_fails_over_to_the_next()
     {
         var firstPort = FreePort.Udp();

@@ -134,6 +134,32 @@ internal static class Scenarios
           <recv response="487"/>
         """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
 
+    /// <summary>
+    /// The carrier hanging up while it rings with a BYE in the early dialog (RFC 3261 §15): 200 for the BYE, then 487
+    /// for the INVITE.
+    /// </summary>
+    public static readonly string CarrierByeBeforeAnswer = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier bye before answer\">\n" + CarrierInvite + """
+          <recv response="100" optional="true"/>
+          <recv response="180"/>
+          <pause milliseconds="300"/>
+          <send>
+            <![CDATA[
+
+              BYE sip:[number]@[remote_ip]:[remote_port] SIP/2.0
+              Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+              From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
+              To: <sip:[number]@[remote_ip]:[remote_port]>[peer_tag_param]
+              Call-ID: [call_id]
+              CSeq: 2 BYE
+              Max-Forwards: 70
+              Content-Length: 0
+
+            ]]>
+          </send>
+          <recv response="200"/>
+          <recv response="487"/>
+        """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
+
     /// <summary>SIPp checks of the received INVITE: header name → regexp, or <see cref="Body"/> → regexp on the body.</summary>
     private static string Checks(IReadOnlyDictionary<string, string> expectedHeaders) => string.Concat(expectedHeaders.Select((h, i) => (h.Key == Body
         ? $"""      <ereg regexp="{h.Value}" search_in="body" check_it="true" assign_to="h{i}"/>"""
