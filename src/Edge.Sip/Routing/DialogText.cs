@@ -6,9 +6,10 @@ namespace Calltracking.Edge.Sip.Routing;
 
 /// <summary>
 /// What an answered call needs to write its requests on both legs (RFC 3261 §12.1): on each leg the remote target,
-/// the edge's From and the peer's To, and where the carrier's requests go. The text is kept as UTF-8 in one array on the pinned object heap, written once when
-/// the call is answered and only read after. Young collections neither copy nor scan that heap. Before, these were six
-/// strings per call, each copied by every young collection for as long as the call lasted (docs/sip.md).
+/// the edge's From and the peer's To, and where the carrier's requests go. The text is kept as UTF-8 in one array on
+/// the pinned object heap, written once when the call is answered and only read after. Young collections neither copy
+/// nor scan that heap. Before, these were six strings per call, each copied by every young collection for as long as
+/// the call lasted (docs/sip.md).
 /// </summary>
 internal sealed class DialogText
 {
