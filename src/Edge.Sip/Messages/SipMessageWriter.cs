@@ -137,10 +137,10 @@ public sealed class SipMessageWriter
     /// <summary>A header given as text: kept as the string and encoded once, straight into the output.</summary>
     public SipMessageWriter Add(string name, string value) => Append(new Line(name, value, default, null));
 
-    /// <summary>A header as received: its bytes are copied unchanged.</summary>
     /// <summary>A header whose value is UTF-8 held elsewhere, written as it is.</summary>
     public SipMessageWriter Add(string name, ReadOnlyMemory<byte> value) => Append(new Line(name, null, value, null));
 
+    /// <summary>A header as received: its bytes are copied unchanged.</summary>
     public SipMessageWriter Add(SipHeader header) => Append(new Line(header.Name, null, header.RawValue, null));
 
     public SipMessageWriter Remove(string name)

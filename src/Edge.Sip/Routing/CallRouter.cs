@@ -103,7 +103,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         Metrics.Draining(true);
     }
 
-    internal static string DialogKey(string callId, string? localTag) => string.Concat(callId, "|", localTag);
+    internal static string DialogKey(string callId, string? localTag) => new DialogId(callId, localTag ?? string.Empty).ToString();
 
     /// <summary>
     /// <see cref="DialogKey"/> of an in-dialog request written in place from its Call-ID and To tag bytes; false when
@@ -355,7 +355,7 @@ public sealed partial class CallRouter : ISipRequestHandler
         if (dialogs.TryGetValue(key, out var current) && current == call)
         {
             Span<char> buffer = stackalloc char[DialogId.Room];
-            endedDialogs.Add(key.Length <= DialogId.Room ? key.WriteTo(buffer) : key.ToString(), stack.Timers.Timeout64);
+            endedDialogs.Add(key.Text(buffer), stack.Timers.Timeout64);
             dialogs.TryRemove(new KeyValuePair<DialogId, B2BCall>(key, call));
         }
     }

@@ -29,6 +29,12 @@ internal readonly record struct DialogId(string CallId, string Tag)
         return destination[..Length];
     }
 
+    /// <summary>
+    /// <c>Call-ID|tag</c> written into <paramref name="buffer"/> when it fits (<see cref="Room"/> characters), else made
+    /// as a string.
+    /// </summary>
+    public ReadOnlySpan<char> Text(Span<char> buffer) => Length <= buffer.Length ? WriteTo(buffer) : ToString();
+
     /// <summary>The key as a string, for a dialog too long to write in place.</summary>
     public override string ToString() => string.Concat(CallId, "|", Tag);
 }
@@ -47,13 +53,8 @@ internal sealed class DialogIdComparer : IEqualityComparer<DialogId>, IAlternate
     [System.Runtime.CompilerServices.SkipLocalsInit] // written before it is hashed
     public int GetHashCode(DialogId id)
     {
-        if (id.Length > DialogId.Room)
-        {
-            return string.GetHashCode(id.ToString());
-        }
-
-        Span<char> text = stackalloc char[DialogId.Room];
-        return string.GetHashCode(id.WriteTo(text));
+        Span<char> buffer = stackalloc char[DialogId.Room];
+        return string.GetHashCode(id.Text(buffer));
     }
 
     public bool Equals(ReadOnlySpan<char> alternate, DialogId other) => other.Matches(alternate);
