@@ -112,45 +112,42 @@ internal static class Scenarios
         """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
 
     /// <summary>The carrier giving up while it rings: CANCEL, then 200 for the CANCEL and 487 for the INVITE.</summary>
-    public static readonly string CarrierCancel = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier cancel\">\n" + CarrierInvite + """
-          <recv response="100" optional="true"/>
-          <recv response="180"/>
-          <pause milliseconds="300"/>
-          <send>
-            <![CDATA[
-
+    public static readonly string CarrierCancel = CarrierGivingUpWhileRinging("carrier cancel", """
               CANCEL sip:[number]@[remote_ip]:[remote_port] SIP/2.0
               [last_Via:]
               From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
               To: <sip:[number]@[remote_ip]:[remote_port]>
               Call-ID: [call_id]
               CSeq: 1 CANCEL
-              Max-Forwards: 70
-              Content-Length: 0
-
-            ]]>
-          </send>
-          <recv response="200"/>
-          <recv response="487"/>
-        """ + CarrierAck.Replace("[next_url]", "sip:[number]@[remote_ip]:[remote_port]", StringComparison.Ordinal) + "\n</scenario>\n";
+        """);
 
     /// <summary>
     /// The carrier hanging up while it rings with a BYE in the early dialog (RFC 3261 §15): 200 for the BYE, then 487
     /// for the INVITE.
     /// </summary>
-    public static readonly string CarrierByeBeforeAnswer = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"carrier bye before answer\">\n" + CarrierInvite + """
-          <recv response="100" optional="true"/>
-          <recv response="180"/>
-          <pause milliseconds="300"/>
-          <send>
-            <![CDATA[
-
+    public static readonly string CarrierByeBeforeAnswer = CarrierGivingUpWhileRinging("carrier bye before answer", """
               BYE sip:[number]@[remote_ip]:[remote_port] SIP/2.0
               Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
               From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]CT[call_number]
               To: <sip:[number]@[remote_ip]:[remote_port]>[peer_tag_param]
               Call-ID: [call_id]
               CSeq: 2 BYE
+        """);
+
+    /// <summary>
+    /// The carrier's INVITE, then once it rings <paramref name="request"/> (start line to CSeq) 300 ms later; 200 for
+    /// that request, 487 for the INVITE, and the ACK of the 487.
+    /// </summary>
+    private static string CarrierGivingUpWhileRinging(string name, string request) =>
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"" + name + "\">\n" + CarrierInvite + """
+          <recv response="100" optional="true"/>
+          <recv response="180"/>
+          <pause milliseconds="300"/>
+          <send>
+            <![CDATA[
+
+
+        """ + request + "\n" + """
               Max-Forwards: 70
               Content-Length: 0
 
