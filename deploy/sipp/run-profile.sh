@@ -24,7 +24,7 @@
 #                  (checks the kit itself without an edge)
 #   LOCAL_IP       address SIPp binds                              [first address of the route to the edge]
 #   TRANSPORT      u1 (UDP) or t1 (TCP)                            [u1]
-#   RATE, CALLS, HOLD_MS   override the profile (bounded: RATE <= 5000/s, CALLS <= 200000)
+#   RATE, CALLS, HOLD_MS   override the profile (bounded: RATE <= 20000/s, CALLS <= 200000)
 #   MAX_FAILED_PCT exit 1 when more calls than this fail          [0.1]
 #   OUT            directory for SIPp's files                      [/tmp/edge-sipp-<profile>-<time>]
 # Exit status: 0 when the failure share is within MAX_FAILED_PCT, 1 when not, 2 on bad usage.
@@ -56,7 +56,7 @@ TRANSPORT=${TRANSPORT:-u1}
 for v in RATE CALLS HOLD_MS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a whole number, not '${!v}'" >&2; exit 2; }
 done
-[ "$RATE" -ge 1 ] && [ "$RATE" -le 5000 ] || { echo "RATE must be 1..5000 calls/s" >&2; exit 2; }
+[ "$RATE" -ge 1 ] && [ "$RATE" -le 20000 ] || { echo "RATE must be 1..20000 calls/s" >&2; exit 2; }
 [ "$CALLS" -ge 1 ] && [ "$CALLS" -le 200000 ] || { echo "CALLS must be 1..200000" >&2; exit 2; }
 case "$TRANSPORT" in u1|t1) ;; *) echo "TRANSPORT must be u1 or t1" >&2; exit 2 ;; esac
 command -v sipp >/dev/null || { echo "sipp not found: apt-get install -y sip-tester" >&2; exit 2; }

@@ -137,6 +137,7 @@ public sealed class SippProfileTests
     [Theory]
     [InlineData("no-such-profile", "")]
     [InlineData("smoke", "RATE=0")]
+    [InlineData("smoke", "RATE=20001")]
     [InlineData("smoke", "CALLS=abc")]
     public void Bad_usage_is_refused_before_any_traffic(string profile, string setting)
     {
